@@ -1,0 +1,68 @@
+"""lightshuttle_runtime: an async Docker Engine API client and a small container runtime.
+
+The client speaks HTTP/1.1 to the engine's Unix socket (Docker or Podman), decodes every
+payload into msgspec models and every stream itself, and runs on asyncio and trio.
+"""
+
+from ._client import DockerClient, TransportKind
+from ._config import API_VERSION_MAX, API_VERSION_MIN, EngineAddress, resolve_host
+from ._errors import (
+    APIVersionError,
+    BadRequestError,
+    ConflictError,
+    DecodeError,
+    DockerConnectionError,
+    DockerError,
+    DockerTimeout,
+    EngineError,
+    InvalidArgumentError,
+    NotFoundError,
+    ServerError,
+    SocketNotFoundError,
+    SocketPermissionError,
+    StreamDesyncError,
+    StreamError,
+    StreamInterruptedError,
+    StreamTruncatedError,
+    UnsupportedHostError,
+)
+from ._reference import ImageReference, parse_reference
+from ._stream import EngineStream
+from ._streams import Frame, StampedFrame
+from .api import WaitCondition
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "API_VERSION_MAX",
+    "API_VERSION_MIN",
+    "APIVersionError",
+    "BadRequestError",
+    "ConflictError",
+    "DecodeError",
+    "DockerClient",
+    "DockerConnectionError",
+    "DockerError",
+    "DockerTimeout",
+    "EngineAddress",
+    "EngineError",
+    "EngineStream",
+    "Frame",
+    "ImageReference",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "ServerError",
+    "SocketNotFoundError",
+    "SocketPermissionError",
+    "StampedFrame",
+    "StreamDesyncError",
+    "StreamError",
+    "StreamInterruptedError",
+    "StreamTruncatedError",
+    "TransportKind",
+    "UnsupportedHostError",
+    "WaitCondition",
+    "__version__",
+    "parse_reference",
+    "resolve_host",
+]

@@ -1,0 +1,114 @@
+"""DockerClient: the entry point of the low-level client."""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Literal, Self
+
+import httpx
+
+from ._config import DEFAULT_TIMEOUT, EngineAddress, Timeouts, parse_version, resolve_host
+from ._session import EngineSession
+from .api import ContainersAPI, ImagesAPI, SystemAPI
+
+__all__ = ["DockerClient", "TransportKind"]
+
+#: ``"native"``: our own HTTP/1.1 transport over anyio; ``"httpx"``: httpx's stock transport.
+TransportKind = Literal["native", "httpx"]
+
+
+class DockerClient:
+    """An async client of one Docker-compatible engine (Docker, Podman).
+
+    Use it as ``async with DockerClient() as docker:``; the endpoints are grouped by area:
+    ``docker.containers``, ``docker.images``, ``docker.system``.
+
+    Args:
+        host: ``unix:///path/to.sock`` (or a bare path); default ``DOCKER_HOST``, then
+            ``unix:///var/run/docker.sock``. Other schemes raise :class:`UnsupportedHostError`.
+        api_version: pin the API version (``"1.41"``) and skip negotiation; default
+            ``DOCKER_API_VERSION``, else negotiated on first use (``GET /_ping``).
+        timeout: seconds an ordinary request may take (``None``: no limit). Streams (logs
+            with ``follow``, events, wait, pull) never time out on their own.
+        connect_timeout: seconds to open the socket.
+        transport: the seam: any ``httpx.AsyncBaseTransport`` (a cassette, a fake); when given,
+            ``host`` only names the socket in error messages.
+        transport_kind: which built-in transport to use when ``transport`` is not given.
+
+    Raises:
+        UnsupportedHostError: ``host``/``DOCKER_HOST`` is not a ``unix://`` address.
+        InvalidArgumentError: ``api_version`` is not ``MAJOR.MINOR``.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        api_version: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        connect_timeout: float | None = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        transport_kind: TransportKind = "native",
+        max_connections: int = 10,
+    ) -> None:
+        self.address: EngineAddress = resolve_host(host)
+        version = api_version or os.environ.get("DOCKER_API_VERSION") or None
+        if version is not None:
+            parse_version(version)
+        if transport is None:
+            transport = _default_transport(self.address, transport_kind, max_connections)
+        self._session = EngineSession(
+            transport,
+            socket_path=self.address.socket_path,
+            api_version=version,
+            timeouts=Timeouts(connect=connect_timeout, request=timeout),
+        )
+        self.containers = ContainersAPI(self._session)
+        self.images = ImagesAPI(self._session)
+        self.system = SystemAPI(self._session)
+
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """The transport every request goes through."""
+        return self._session.transport
+
+    async def api_version(self) -> str:
+        """The API version in use (negotiating it first if needed), e.g. ``"1.41"``.
+
+        Raises:
+            APIVersionError: the engine is older than API 1.41.
+            DockerConnectionError: the engine could not be reached.
+        """
+        return await self._session.api_version()
+
+    async def aclose(self) -> None:
+        """Close every connection. The client must not be used afterwards."""
+        await self._session.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _default_transport(
+    address: EngineAddress, kind: TransportKind, max_connections: int
+) -> httpx.AsyncBaseTransport:
+    if kind == "native":
+        try:
+            from ._transport import UnixSocketTransport
+        except ImportError:  # pragma: no cover - until the native transport lands
+            pass
+        else:
+            return UnixSocketTransport(address.socket_path, max_connections=max_connections)
+    return httpx.AsyncHTTPTransport(
+        uds=address.socket_path,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+    )

@@ -1,0 +1,218 @@
+"""The client's error hierarchy.
+
+Every error the client raises derives from :class:`DockerError`. Errors that come
+from an engine answer carry the HTTP status, the engine's own message, and the
+method and path of the request, so a log line alone says what failed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIVersionError",
+    "BadRequestError",
+    "ConflictError",
+    "DecodeError",
+    "DockerConnectionError",
+    "DockerError",
+    "DockerTimeout",
+    "EngineError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "ServerError",
+    "SocketNotFoundError",
+    "SocketPermissionError",
+    "StreamDesyncError",
+    "StreamError",
+    "StreamInterruptedError",
+    "StreamTruncatedError",
+    "UnsupportedHostError",
+]
+
+
+class DockerError(Exception):
+    """Base class of every error raised by lightshuttle_runtime's client.
+
+    Attributes:
+        message: the human-readable reason (the engine's own ``message`` when there is one).
+        method: the HTTP method of the failed request, or ``None`` when no request was made.
+        path: the request path (with its ``/vX.Y`` prefix), or ``None``.
+    """
+
+    def __init__(
+        self, message: str, *, method: str | None = None, path: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+
+    def __str__(self) -> str:
+        if self.method and self.path:
+            return f"{self.message} ({self.method} {self.path})"
+        return self.message
+
+
+class InvalidArgumentError(DockerError, ValueError):
+    """An argument was rejected before any request was sent (bad name, filter, port...)."""
+
+
+class UnsupportedHostError(DockerError):
+    """The engine address (argument or ``DOCKER_HOST``) uses a scheme this client can't reach."""
+
+
+class DockerConnectionError(DockerError):
+    """The engine could not be reached, or the connection broke before an answer."""
+
+
+class SocketNotFoundError(DockerConnectionError):
+    """The engine's Unix socket does not exist (or is not a socket)."""
+
+
+class SocketPermissionError(DockerConnectionError):
+    """The engine's Unix socket exists but this process may not connect to it."""
+
+
+class DockerTimeout(DockerError):
+    """An ordinary (non-streaming) request did not complete within its timeout.
+
+    Attributes:
+        timeout: the limit that was exceeded, in seconds.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.timeout = timeout
+
+
+class EngineError(DockerError):
+    """The engine answered with an error status.
+
+    Attributes:
+        status: the HTTP status code (400, 404, 409, 500...).
+        message: the engine's ``message`` field, or its plain-text body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.status = status
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.path})" if self.method and self.path else ""
+        return f"{self.status}: {self.message}{where}"
+
+
+class BadRequestError(EngineError):
+    """HTTP 400: the engine rejected the request's parameters."""
+
+
+class APIVersionError(BadRequestError):
+    """The client's and the engine's API versions do not overlap.
+
+    Attributes:
+        client_version: the version the client asked for ("1.41"), if known.
+        server_version: the engine's supported bound named in its answer, if known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        client_version: str | None = None,
+        server_version: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, method=method, path=path)
+        self.client_version = client_version
+        self.server_version = server_version
+
+
+class NotFoundError(EngineError):
+    """HTTP 404: no such container, image, network, volume or exec instance."""
+
+
+class ConflictError(EngineError):
+    """HTTP 409 (or Podman's 500 for a name in use): the object already exists or is busy."""
+
+
+class ServerError(EngineError):
+    """HTTP 5xx: the engine failed while handling the request."""
+
+
+class DecodeError(DockerError):
+    """An engine answer could not be decoded into its model (wrong type, missing field).
+
+    Attributes:
+        endpoint: the endpoint whose answer failed ("GET /containers/{id}/json").
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.endpoint = endpoint
+
+
+class StreamError(DockerError):
+    """The engine reported an error inside a stream that had started with 200.
+
+    Examples: an ``errorDetail`` line in a pull or build progress stream, or a
+    stream-type-3 ("system error") frame in a logs body.
+
+    Attributes:
+        code: the engine's error code when it gave one (``errorDetail.code``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.code = code
+
+
+class StreamDesyncError(StreamError):
+    """A framed stream held bytes that are not a valid frame header.
+
+    Attributes:
+        offset: the byte offset, from the start of the body, of the bad header.
+    """
+
+    def __init__(self, message: str, *, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+class StreamTruncatedError(StreamError):
+    """A stream ended in the middle of a frame, a line or a JSON object."""
+
+
+class StreamInterruptedError(StreamError, DockerConnectionError):
+    """The connection broke while a stream was being read (the engine died or closed it).
+
+    Everything received before the break has already been yielded.
+    """

@@ -1,0 +1,429 @@
+"""The request machinery every API area shares.
+
+An :class:`EngineSession` owns the transport (the one seam: a real socket or a
+cassette), negotiates the API version on first use, builds requests, maps failures
+to typed errors and opens streams. The API area modules (``api/``) hold no I/O logic
+of their own: they say which endpoint, which parameters and which model.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from urllib.parse import urlencode
+from collections.abc import AsyncIterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import anyio
+import httpx
+import msgspec
+
+from ._config import API_VERSION_MAX, API_VERSION_MIN, Timeouts, parse_version
+from ._errors import (
+    APIVersionError,
+    BadRequestError,
+    ConflictError,
+    DecodeError,
+    DockerConnectionError,
+    DockerError,
+    DockerTimeout,
+    EngineError,
+    NotFoundError,
+    ServerError,
+    SocketNotFoundError,
+    SocketPermissionError,
+    StreamInterruptedError,
+)
+
+__all__ = ["EngineSession", "QueryValue", "encode_query"]
+
+T = TypeVar("T")
+QueryValue = str | int | float | bool | None | Mapping[str, Any] | Sequence[str]
+
+#: The Host header sent over the Unix socket; the engine ignores it, so it is a fixed name.
+HOST_PLACEHOLDER: Final = "docker"
+_BASE_URL: Final = f"http://{HOST_PLACEHOLDER}"
+_JSON_TYPE: Final = "application/json"
+_JSON_ENCODER: Final = msgspec.json.Encoder()
+_ERROR_BODY: Final = msgspec.json.Decoder(dict[str, Any])
+_VERSION_TOO = re.compile(
+    r"client version (?P<client>[\d.]+) is too (?P<which>new|old)\. "
+    r"(?:Maximum|Minimum) supported API version is (?P<server>[\d.]+)"
+)
+_PODMAN_CONFLICT = re.compile(r"already in use|already exists", re.IGNORECASE)
+
+
+def encode_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
+    """Encode query parameters the way the engine expects them.
+
+    Booleans become ``1``/``0``, mappings (``filters``, ``buildargs``, ``labels``) become JSON,
+    sequences repeat the key, and ``None`` values are dropped.
+    """
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out.append((key, "1" if value else "0"))
+        elif isinstance(value, str | int | float):
+            out.append((key, str(value)))
+        elif isinstance(value, Mapping):
+            out.append((key, _JSON_ENCODER.encode(value).decode()))
+        else:
+            out.extend((key, str(item)) for item in value)
+    return out
+
+
+class EngineSession:
+    """Sends requests to one engine through one transport.
+
+    Args:
+        transport: the seam: any ``httpx.AsyncBaseTransport`` (our Unix socket transport,
+            httpx's own, or a cassette).
+        socket_path: the socket behind the transport, used to explain connection failures.
+        api_version: pin the API version (``"1.41"``) and skip negotiation.
+        timeouts: connect and request timeouts in seconds.
+    """
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        *,
+        socket_path: str | None = None,
+        api_version: str | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.transport = transport
+        self.socket_path = socket_path
+        self.timeouts = timeouts or Timeouts()
+        self._version = api_version
+        self._prefix = f"/v{api_version}" if api_version else ""
+        self._negotiate_lock = anyio.Lock()
+        self.server_api_version: str | None = None
+
+    # -- version negotiation -------------------------------------------------------------
+
+    async def api_version(self) -> str:
+        """The API version in use, negotiated on first call (``GET /_ping``, unversioned).
+
+        Raises:
+            APIVersionError: the engine's maximum is below the client's minimum.
+            DockerConnectionError: the engine could not be reached.
+        """
+        if self._version is None:
+            async with self._negotiate_lock:
+                if self._version is None:
+                    await self._negotiate()
+        assert self._version is not None
+        return self._version
+
+    async def _negotiate(self) -> None:
+        response = await self.send("GET", "/_ping", versioned=False)
+        server = response.headers.get("api-version")
+        self.server_api_version = server
+        if server is None:
+            # An engine that does not say is old; the lowest version we speak is the safe bet.
+            self._set_version(API_VERSION_MIN)
+            return
+        if parse_version(server) < parse_version(API_VERSION_MIN):
+            raise APIVersionError(
+                f"the engine speaks API {server} at most, but this client needs {API_VERSION_MIN} "
+                "or newer (Docker Engine 20.10+, Podman 4+); upgrade the engine",
+                client_version=API_VERSION_MIN,
+                server_version=server,
+                method="GET",
+                path="/_ping",
+            )
+        self._set_version(min(server, API_VERSION_MAX, key=parse_version))
+
+    def _set_version(self, version: str) -> None:
+        self._version = version
+        self._prefix = f"/v{version}"
+
+    # -- requests ------------------------------------------------------------------------
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        body: bytes | AsyncIterable[bytes] | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None,
+        versioned: bool = True,
+    ) -> httpx.Request:
+        """Build the request for ``method path``; ``timeout`` is the read timeout in seconds."""
+        url = _BASE_URL + (self._prefix if versioned else "") + path
+        if params:
+            query = urlencode(encode_query(params))
+            if query:
+                url = f"{url}?{query}"
+        all_headers = dict(headers) if headers else {}
+        if content_type is not None:
+            all_headers["Content-Type"] = content_type
+        connect = self.timeouts.connect
+        return httpx.Request(
+            method,
+            url,
+            content=body,
+            headers=all_headers,
+            extensions={
+                "timeout": {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}
+            },
+        )
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        body: bytes | AsyncIterable[bytes] | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = -1.0,
+        versioned: bool = True,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send a request and return the response, raising a typed error for an error status.
+
+        Args:
+            timeout: the read timeout in seconds; ``-1`` (the default) means the session's request
+                timeout, ``None`` means none (streams).
+            stream: leave the body unread (the caller must ``aclose()`` the response).
+
+        Raises:
+            EngineError: a subclass for the status (404 NotFoundError, 409 ConflictError...).
+            DockerConnectionError: the socket is missing, refused or not permitted.
+            DockerTimeout: the engine did not answer in time.
+        """
+        if versioned and self._version is None:
+            await self.api_version()
+        if timeout is not None and timeout < 0:
+            timeout = self.timeouts.request
+        request = self.build_request(
+            method,
+            path,
+            params=params,
+            body=body,
+            content_type=content_type,
+            headers=headers,
+            timeout=timeout,
+            versioned=versioned,
+        )
+        with self._translate(method, request.url.path, timeout):
+            response = await self.transport.handle_async_request(request)
+            if response.status_code >= 400 or not stream:
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+        if response.status_code >= 400:
+            raise self.error_for(response, method, request.url.path)
+        return response
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        type_: type[T],
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        json: Any = None,
+        timeout: float | None = -1.0,
+    ) -> T:
+        """Send a request (``json`` encoded as its body) and decode the answer as ``type_``.
+
+        Raises:
+            DecodeError: the answer does not match the model (names the endpoint and field).
+            EngineError, DockerConnectionError, DockerTimeout: as :meth:`send`.
+        """
+        response = await self.send(
+            method,
+            path,
+            params=params,
+            body=None if json is None else _JSON_ENCODER.encode(json),
+            content_type=None if json is None else _JSON_TYPE,
+            timeout=timeout,
+        )
+        return decode_json(response.content, type_, method=method, path=path)
+
+    # -- errors --------------------------------------------------------------------------
+
+    def _translate(self, method: str, path: str, timeout: float | None) -> _Translate:
+        return _Translate(self, method, path, timeout)
+
+    def connection_error(self, exc: Exception, method: str, path: str) -> DockerError:
+        """Explain why the engine's socket could not be used, naming the path."""
+        sock = self.socket_path
+        if sock is None:
+            return DockerConnectionError(
+                f"could not reach the engine: {exc}", method=method, path=path
+            )
+        try:
+            mode = os.stat(sock).st_mode
+        except FileNotFoundError:
+            return SocketNotFoundError(
+                f"the engine socket {sock} does not exist: is the engine running? "
+                "Set DOCKER_HOST (e.g. unix:///run/podman/podman.sock) to use another engine",
+                method=method,
+                path=path,
+            )
+        except PermissionError:
+            mode = 0
+        if mode and not stat.S_ISSOCK(mode):
+            return SocketNotFoundError(
+                f"{sock} is not a socket; point DOCKER_HOST at the engine's Unix socket",
+                method=method,
+                path=path,
+            )
+        if not os.access(sock, os.R_OK | os.W_OK):
+            return SocketPermissionError(
+                f"permission denied on the engine socket {sock}: run as a user in its group "
+                "(e.g. `docker`) or as root",
+                method=method,
+                path=path,
+            )
+        return DockerConnectionError(
+            f"could not connect to the engine at {sock}: {exc}", method=method, path=path
+        )
+
+    def error_for(self, response: httpx.Response, method: str, path: str) -> EngineError:
+        """Turn an error response into the typed error for its status."""
+        status = response.status_code
+        message = _error_message(response)
+        found = _VERSION_TOO.search(message)
+        if status == 400 and found:
+            return APIVersionError(
+                message,
+                client_version=found["client"],
+                server_version=found["server"],
+                method=method,
+                path=path,
+            )
+        cls: type[EngineError]
+        if status == 400:
+            cls = BadRequestError
+        elif status == 404:
+            cls = NotFoundError
+        elif status == 409 or (status == 500 and _PODMAN_CONFLICT.search(message)):
+            cls = ConflictError
+        elif status >= 500:
+            cls = ServerError
+        else:
+            cls = EngineError
+        return cls(message, status=status, method=method, path=path)
+
+    async def aclose(self) -> None:
+        """Close the transport and every connection it holds."""
+        await self.transport.aclose()
+
+
+class _Translate:
+    """Maps httpx's transport exceptions to ours, inside one ``with`` block."""
+
+    __slots__ = ("method", "path", "session", "timeout")
+
+    def __init__(self, session: EngineSession, method: str, path: str, timeout: float | None):
+        self.session = session
+        self.method = method
+        self.path = path
+        self.timeout = timeout
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or not isinstance(exc, httpx.TransportError):
+            return
+        raise translate_transport_error(exc, self.session, self.method, self.path, self.timeout)
+
+
+def translate_transport_error(
+    exc: httpx.TransportError,
+    session: EngineSession,
+    method: str,
+    path: str,
+    timeout: float | None,
+    *,
+    streaming: bool = False,
+) -> DockerError:
+    """The typed error for an httpx transport exception (its cause stays attached)."""
+    error: DockerError
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        error = DockerTimeout(
+            f"timed out connecting to the engine ({exc.__class__.__name__}); "
+            "is it overloaded or hung?",
+            timeout=session.timeouts.connect,
+            method=method,
+            path=path,
+        )
+    elif isinstance(exc, httpx.TimeoutException):
+        error = DockerTimeout(
+            f"the engine did not answer within {timeout} s; raise the client's timeout "
+            "if the operation is slow",
+            timeout=timeout,
+            method=method,
+            path=path,
+        )
+    elif isinstance(exc, httpx.ConnectError):
+        error = session.connection_error(exc, method, path)
+    elif streaming:
+        error = StreamInterruptedError(
+            f"the stream was interrupted before it ended ({exc}); the engine may have "
+            "stopped or restarted: retry once it is back",
+            method=method,
+            path=path,
+        )
+    else:
+        error = DockerConnectionError(
+            f"the connection to the engine broke: {exc}", method=method, path=path
+        )
+    error.__cause__ = exc
+    return error
+
+
+def _error_message(response: httpx.Response) -> str:
+    body = response.content
+    if not body:
+        return response.reason_phrase or f"HTTP {response.status_code}"
+    try:
+        message = _ERROR_BODY.decode(body).get("message")
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        message = None
+    if isinstance(message, str) and message:
+        return message
+    return body.decode("utf-8", "replace").strip()
+
+
+def decode_json(data: bytes, type_: type[T], *, method: str, path: str) -> T:
+    """Decode an engine answer into ``type_``.
+
+    Raises:
+        DecodeError: wrong types or a missing required field; names the endpoint and field.
+    """
+    try:
+        return msgspec.json.decode(data, type=type_)
+    except msgspec.ValidationError as exc:
+        raise DecodeError(
+            f"the engine's answer does not match {type_.__name__}: {exc}",
+            endpoint=f"{method} {path}",
+            method=method,
+            path=path,
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise DecodeError(
+            f"the engine's answer is not valid JSON: {exc}: {data[:200]!r}",
+            endpoint=f"{method} {path}",
+            method=method,
+            path=path,
+        ) from exc

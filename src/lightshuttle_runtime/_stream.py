@@ -1,0 +1,143 @@
+"""Streams that own their connection.
+
+An :class:`EngineStream` sends its request when it is entered (or first iterated),
+runs every body chunk through a pure decoder, and yields the decoded items. Leaving
+the ``async with`` block, breaking out of it, or cancelling it closes the connection.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+import anyio
+import httpx
+
+from ._errors import DockerError
+from ._session import EngineSession, translate_transport_error
+from ._streams._base import Decoder
+
+__all__ = ["EngineStream"]
+
+T = TypeVar("T")
+
+
+class EngineStream(Generic[T]):
+    """An async iterator of decoded items that holds one engine connection.
+
+    Use it as ``async with stream: async for item in stream: ...``. Iterating without
+    ``async with`` also works; the connection then closes when the body ends or an error
+    is raised, so prefer ``async with`` when you may stop early.
+
+    Raises (while iterating):
+        StreamError: the engine reported an error inside the stream.
+        StreamInterruptedError: the connection broke before the body ended (everything
+            received before the break has been yielded first).
+        StreamTruncatedError: the body ended in the middle of an item.
+    """
+
+    def __init__(
+        self,
+        session: EngineSession,
+        method: str,
+        path: str,
+        open_response: Callable[[], Awaitable[httpx.Response]],
+        decoder_for: Callable[[httpx.Response], Decoder[T]],
+        check: Callable[[T], None] | None = None,
+    ) -> None:
+        self._session = session
+        self._method = method
+        self._path = path
+        self._open_response = open_response
+        self._decoder_for = decoder_for
+        self._check = check
+        self._response: httpx.Response | None = None
+        self._decoder: Decoder[T] | None = None
+        self._iterator: AsyncIterator[bytes] | None = None
+        self._items: deque[T] = deque()
+        self._finished = False
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The HTTP response once the stream is open (status and headers)."""
+        return self._response
+
+    async def open(self) -> None:
+        """Send the request and check its status; a no-op once open.
+
+        Raises:
+            EngineError: the engine answered with an error status before the stream.
+        """
+        if self._response is None and not self._finished:
+            self._response = await self._open_response()
+            self._decoder = self._decoder_for(self._response)
+            self._iterator = self._response.aiter_raw().__aiter__()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T:
+        while not self._items:
+            if self._finished:
+                raise StopAsyncIteration
+            try:
+                await self._fill()
+            except BaseException:
+                await self.aclose()
+                raise
+        item = self._items.popleft()
+        if self._check is not None:
+            # Items before an in-band error have been handed out; the error comes in its place.
+            try:
+                self._check(item)
+            except DockerError as exc:
+                self._add_context(exc)
+                await self.aclose()
+                raise
+        return item
+
+    async def _fill(self) -> None:
+        await self.open()
+        decoder, iterator = self._decoder, self._iterator
+        assert decoder is not None and iterator is not None
+        try:
+            chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            self._finished = True
+            await self.aclose()
+            chunk = None
+        except httpx.TransportError as exc:
+            raise translate_transport_error(
+                exc, self._session, self._method, self._path, None, streaming=True
+            ) from exc
+        try:
+            self._items.extend(decoder.close() if chunk is None else decoder.feed(chunk))
+        except DockerError as exc:
+            self._add_context(exc)
+            raise
+
+    def _add_context(self, exc: DockerError) -> None:
+        if exc.method is None:
+            exc.method, exc.path = self._method, self._path
+
+    async def aclose(self) -> None:
+        """Close the connection; safe to call more than once, and under cancellation."""
+        self._finished = True
+        response, self._response = self._response, None
+        if response is not None:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()

@@ -1,0 +1,70 @@
+"""Checks of user input made before any request is sent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from ._errors import InvalidArgumentError
+
+__all__ = ["Filters", "check_identifier", "check_name", "normalize_filters"]
+
+#: ``filters`` as users give them: a name → values map (a single string is one value).
+Filters = Mapping[str, Sequence[str] | str | Mapping[str, bool]]
+
+_CONTAINER_NAME = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+
+
+def check_name(name: str, *, what: str = "container name") -> str:
+    """Return ``name`` if the engine accepts it as an object name (``[a-zA-Z0-9][a-zA-Z0-9_.-]+``).
+
+    Raises:
+        InvalidArgumentError: the name would be rejected by the engine.
+    """
+    if not isinstance(name, str) or not _CONTAINER_NAME.fullmatch(name):
+        raise InvalidArgumentError(
+            f"{what} {name!r} is not valid: use at least two characters from [a-zA-Z0-9_.-], "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def check_identifier(value: str, *, what: str = "container id or name") -> str:
+    """Return ``value`` if it can stand in a URL path as an object reference.
+
+    Raises:
+        InvalidArgumentError: it is empty, not a string, or holds a character no reference has.
+    """
+    if not isinstance(value, str) or not value or any(c in value for c in "?#\x00\n\r "):
+        raise InvalidArgumentError(f"{what} {value!r} is not a valid reference")
+    return value
+
+
+def normalize_filters(filters: Filters | None) -> dict[str, list[str]] | None:
+    """Turn user ``filters`` into the engine's ``map[string][]string``.
+
+    Accepts ``{"label": ["a=b"]}``, ``{"label": "a=b"}`` and ``{"label": {"a=b": True}}``.
+
+    Raises:
+        InvalidArgumentError: a key is not a string, or a value is not a string, a list of
+            strings or a map of string to bool.
+    """
+    if filters is None:
+        return None
+    if not isinstance(filters, Mapping):
+        raise InvalidArgumentError(f"filters must be a mapping of name to values, not {filters!r}")
+    out: dict[str, list[str]] = {}
+    for key, value in filters.items():
+        if not isinstance(key, str):
+            raise InvalidArgumentError(f"filter name {key!r} is not a string")
+        if isinstance(value, str):
+            out[key] = [value]
+        elif isinstance(value, Mapping) and all(isinstance(v, bool) for v in value.values()):
+            out[key] = [str(k) for k, on in value.items() if on]
+        elif isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
+            out[key] = list(value)
+        else:
+            raise InvalidArgumentError(
+                f"filter {key!r} must be a string or a list of strings, not {value!r}"
+            )
+    return out

@@ -1,0 +1,297 @@
+"""Container endpoints: create, start, stop, kill, remove, inspect, list, wait, logs."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, overload
+
+import httpx
+
+from .._errors import InvalidArgumentError
+from .._session import EngineSession, QueryValue, decode_json
+from .._stream import EngineStream
+from .._streams import Frame, StampedFrame
+from .._streams._logs import LogDecoder
+from .._validate import Filters, check_identifier, check_name, normalize_filters
+from ..models import (
+    ContainerCreateRequest,
+    ContainerCreateResponse,
+    ContainerInspect,
+    ContainerSummary,
+    ContainerWaitResponse,
+)
+
+__all__ = ["ContainersAPI", "WaitCondition"]
+
+WaitCondition = Literal["not-running", "next-exit", "removed"]
+ContainerList = list[ContainerSummary]
+
+
+class ContainersAPI:
+    """``/containers/...`` endpoints. Reached as ``client.containers``."""
+
+    def __init__(self, session: EngineSession) -> None:
+        self._session = session
+
+    async def create(
+        self, config: ContainerCreateRequest, *, name: str | None = None, platform: str | None = None
+    ) -> ContainerCreateResponse:
+        """``POST /containers/create``: create a container (not started).
+
+        Args:
+            config: ContainerConfig fields plus ``host_config`` and ``networking_config``.
+            name: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``; the engine picks one when omitted.
+            platform: ``os[/arch[/variant]]`` (API 1.41).
+
+        Raises:
+            InvalidArgumentError: the name would be rejected (checked before sending).
+            NotFoundError: the image is not present (pull it first).
+            ConflictError: the name is in use (Docker 409, Podman 500).
+        """
+        params: dict[str, QueryValue] = {"platform": platform}
+        if name is not None:
+            params["name"] = check_name(name)
+        return await self._session.request_json(
+            "POST", "/containers/create", ContainerCreateResponse, params=params, json=config
+        )
+
+    async def start(self, container: str) -> bool:
+        """``POST /containers/{id}/start``.
+
+        Returns:
+            ``True`` if it was started, ``False`` if it was already running (HTTP 304).
+
+        Raises:
+            NotFoundError: no such container.
+        """
+        response = await self._session.send("POST", f"/containers/{check_identifier(container)}/start")
+        return response.status_code != 304
+
+    async def stop(
+        self, container: str, *, t: float | None = None, signal: str | None = None
+    ) -> bool:
+        """``POST /containers/{id}/stop``: signal the container, then kill it after ``t`` seconds.
+
+        Args:
+            t: grace period in seconds (rounded up to whole seconds; ``None`` = the container's
+                ``StopTimeout`` or the engine default of 10 s). The request timeout is extended
+                by it.
+            signal: the stop signal, e.g. ``"SIGINT"`` (API 1.42; ignored by older engines).
+
+        Returns:
+            ``True`` if it was stopped, ``False`` if it was already stopped (HTTP 304).
+
+        Raises:
+            InvalidArgumentError: ``t`` is negative.
+            NotFoundError: no such container.
+        """
+        if t is not None and t < 0:
+            raise _negative("t", t)
+        seconds = None if t is None else math.ceil(t)
+        request_timeout = self._session.timeouts.request
+        timeout = None if request_timeout is None else request_timeout + (seconds or 10)
+        response = await self._session.send(
+            "POST",
+            f"/containers/{check_identifier(container)}/stop",
+            params={"t": seconds, "signal": signal},
+            timeout=timeout,
+        )
+        return response.status_code != 304
+
+    async def kill(self, container: str, *, signal: str | None = None) -> None:
+        """``POST /containers/{id}/kill`` with ``signal`` (default ``SIGKILL``).
+
+        Raises:
+            NotFoundError: no such container.
+            ConflictError: the container is not running.
+        """
+        await self._session.send(
+            "POST", f"/containers/{check_identifier(container)}/kill", params={"signal": signal}
+        )
+
+    async def remove(
+        self, container: str, *, force: bool = False, v: bool = False, link: bool = False
+    ) -> None:
+        """``DELETE /containers/{id}``.
+
+        Args:
+            force: kill a running container first.
+            v: also remove its anonymous volumes (named volumes are always kept).
+            link: remove the link named ``container`` instead.
+
+        Raises:
+            NotFoundError: no such container.
+            ConflictError: it is running (without ``force``) or already being removed.
+        """
+        await self._session.send(
+            "DELETE",
+            f"/containers/{check_identifier(container)}",
+            params={"force": force or None, "v": v or None, "link": link or None},
+        )
+
+    async def inspect(self, container: str) -> ContainerInspect:
+        """``GET /containers/{id}/json``: configuration and state.
+
+        Raises:
+            NotFoundError: no such container.
+            DecodeError: the answer does not match :class:`ContainerInspect`.
+        """
+        return await self._session.request_json(
+            "GET", f"/containers/{check_identifier(container)}/json", ContainerInspect
+        )
+
+    async def list(
+        self,
+        *,
+        all_: bool = False,
+        limit: int | None = None,
+        size: bool = False,
+        filters: Filters | None = None,
+    ) -> ContainerList:
+        """``GET /containers/json``.
+
+        Args:
+            all_: include stopped containers (the API's ``all``).
+            limit: at most this many, newest first.
+            size: report ``SizeRw``/``SizeRootFs`` (slow).
+            filters: e.g. ``{"label": ["lightshuttle.project=web"], "status": ["running"]}``.
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings.
+        """
+        params: dict[str, QueryValue] = {
+            "all": all_ or None,
+            "limit": limit,
+            "size": size or None,
+            "filters": normalize_filters(filters),
+        }
+        return await self._session.request_json(
+            "GET", "/containers/json", ContainerList, params=params
+        )
+
+    async def wait(
+        self, container: str, *, condition: WaitCondition = "not-running"
+    ) -> ContainerWaitResponse:
+        """``POST /containers/{id}/wait``: block until ``condition`` holds.
+
+        No read timeout applies: bound the wait with an anyio cancel scope
+        (``with anyio.fail_after(30): ...``). ``condition`` since API 1.30.
+
+        Returns:
+            The exit code (``status_code``) and the engine's error, if any.
+
+        Raises:
+            NotFoundError: no such container.
+            BadRequestError: an unknown ``condition``.
+        """
+        return await self._session.request_json(
+            "POST",
+            f"/containers/{check_identifier(container)}/wait",
+            ContainerWaitResponse,
+            params={"condition": condition},
+            timeout=None,
+        )
+
+    @overload
+    def logs(
+        self,
+        container: str,
+        *,
+        tty: bool,
+        follow: bool = ...,
+        stdout: bool = ...,
+        stderr: bool = ...,
+        since: float | None = ...,
+        until: float | None = ...,
+        timestamps: Literal[False] = ...,
+        tail: int | Literal["all"] = ...,
+    ) -> EngineStream[Frame]: ...
+
+    @overload
+    def logs(
+        self,
+        container: str,
+        *,
+        tty: bool,
+        follow: bool = ...,
+        stdout: bool = ...,
+        stderr: bool = ...,
+        since: float | None = ...,
+        until: float | None = ...,
+        timestamps: Literal[True],
+        tail: int | Literal["all"] = ...,
+    ) -> EngineStream[StampedFrame]: ...
+
+    def logs(
+        self,
+        container: str,
+        *,
+        tty: bool,
+        follow: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        since: float | None = None,
+        until: float | None = None,
+        timestamps: bool = False,
+        tail: int | Literal["all"] = "all",
+    ) -> EngineStream[Frame] | EngineStream[StampedFrame]:
+        """``GET /containers/{id}/logs`` as a stream of frames.
+
+        Use as ``async with client.containers.logs(id, tty=False, follow=True) as frames:``.
+
+        Args:
+            tty: the container's ``Config.Tty``: it decides the body's format (raw bytes vs
+                multiplexed frames); the response's Content-Type is not reliable (Podman labels
+                framed bodies as raw). :meth:`inspect` tells it.
+            follow: keep the stream open for new output (no read timeout applies).
+            since, until: UNIX timestamps in seconds (fractions allowed).
+            timestamps: yield :class:`StampedFrame` with each line's time (aware UTC datetime),
+                the RFC3339 prefix stripped.
+            tail: only the last N lines, or ``"all"``.
+
+        Yields:
+            :class:`Frame` ``(stream, data: bytes)`` — stream 1 stdout, 2 stderr (TTY output
+            is all stdout) — or :class:`StampedFrame` with ``timestamps=True``.
+
+        Raises:
+            InvalidArgumentError: neither stdout nor stderr asked for, or bad ``tail``/``since``.
+            NotFoundError: no such container (when the stream opens).
+            StreamError: the daemon reported an error in the stream (stream-type-3 frame).
+            StreamInterruptedError: the engine went away mid-stream.
+            StreamTruncatedError: the body ended inside a frame.
+        """
+        if not (stdout or stderr):
+            raise InvalidArgumentError("logs needs stdout=True or stderr=True (or both)")
+        if tail != "all" and (not isinstance(tail, int) or tail < 0):
+            raise InvalidArgumentError(f"tail must be a non-negative int or 'all', not {tail!r}")
+        for label, value in (("since", since), ("until", until)):
+            if value is not None and value < 0:
+                raise _negative(label, value)
+        path = f"/containers/{check_identifier(container)}/logs"
+        params: dict[str, QueryValue] = {
+            "follow": follow,
+            "stdout": stdout,
+            "stderr": stderr,
+            "since": _unix_time(since),
+            "until": _unix_time(until),
+            "timestamps": timestamps,
+            "tail": tail,
+        }
+
+        async def open_response() -> httpx.Response:
+            return await self._session.send("GET", path, params=params, timeout=None, stream=True)
+
+        def decoder_for(_response: httpx.Response) -> LogDecoder[Frame | StampedFrame]:
+            return LogDecoder(tty=tty, timestamps=timestamps)
+
+        return EngineStream(self._session, "GET", path, open_response, decoder_for)  # type: ignore[return-value]
+
+
+def _unix_time(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return str(int(value)) if float(value).is_integer() else f"{value:.9f}"
+
+
+def _negative(label: str, value: float) -> InvalidArgumentError:
+    return InvalidArgumentError(f"{label} must not be negative (got {value})")

@@ -1,0 +1,163 @@
+"""Image endpoints: inspect, pull and import (``POST /images/create``)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterable, Mapping, Sequence
+
+import httpx
+import msgspec
+
+from .._reference import parse_reference
+from .._session import EngineSession, QueryValue
+from .._stream import EngineStream
+from .._streams import JSONLinesDecoder
+from .._streams._progress import raise_for_progress_error
+from .._validate import check_identifier
+from ..models import ImageInspect, ProgressMessage
+
+__all__ = ["ImagesAPI", "encode_registry_auth"]
+
+
+def encode_registry_auth(auth: Mapping[str, str]) -> str:
+    """The ``X-Registry-Auth`` header value: URL-safe base64 of the auth JSON.
+
+    ``auth`` holds ``username``/``password``/``serveraddress``, or ``identitytoken``.
+    """
+    return base64.urlsafe_b64encode(msgspec.json.encode(dict(auth))).decode("ascii")
+
+
+class ImagesAPI:
+    """``/images/...`` endpoints. Reached as ``client.images``."""
+
+    def __init__(self, session: EngineSession) -> None:
+        self._session = session
+
+    async def inspect(self, name: str) -> ImageInspect:
+        """``GET /images/{name}/json``.
+
+        Raises:
+            NotFoundError: no such image on the engine.
+            DecodeError: the answer does not match :class:`ImageInspect`.
+        """
+        return await self._session.request_json(
+            "GET", f"/images/{check_identifier(name, what='image name')}/json", ImageInspect
+        )
+
+    def pull(
+        self,
+        reference: str,
+        *,
+        platform: str | None = None,
+        auth: Mapping[str, str] | None = None,
+    ) -> EngineStream[ProgressMessage]:
+        """``POST /images/create?fromImage=...``: pull an image, as a progress stream.
+
+        A reference without tag or digest pulls ``latest`` (never every tag). Iterate the
+        stream to the end: the pull is complete only then. No read timeout applies.
+
+        Args:
+            reference: ``[registry[:port]/]name[:tag][@digest]``.
+            platform: ``os[/arch[/variant]]`` (API 1.32).
+            auth: registry credentials, sent base64url-encoded in ``X-Registry-Auth``.
+
+        Raises:
+            InvalidArgumentError: a malformed reference (before any request).
+            NotFoundError: the repository does not exist or may not be read (Docker).
+            ServerError: the registry could not be reached (Docker answers 500 at once).
+            StreamError: the pull failed after it started (Podman reports every failure so).
+        """
+        ref = parse_reference(reference)
+        params: dict[str, QueryValue] = {
+            "fromImage": ref.repository,
+            "tag": ref.pull_tag,
+            "platform": platform,
+        }
+        headers = {"X-Registry-Auth": encode_registry_auth(auth)} if auth else None
+        return self._progress_stream("/images/create", params, headers=headers)
+
+    def import_image(
+        self,
+        source: bytes | AsyncIterable[bytes],
+        *,
+        repo: str,
+        tag: str | None = None,
+        changes: Sequence[str] = (),
+        message: str | None = None,
+    ) -> EngineStream[ProgressMessage]:
+        """``POST /images/create?fromSrc=-``: make an image from a root filesystem tar.
+
+        Args:
+            source: the tar, as bytes or an async iterable of chunks (sent chunked).
+            repo, tag: the new image's name (Podman ignores ``tag`` and uses ``latest``).
+            changes: Dockerfile instructions to apply, e.g. ``['CMD ["/bin/sh"]']``.
+            message: the commit message.
+
+        Raises:
+            StreamError: the engine could not import the tar (in-band error).
+            EngineError: an error status before the stream.
+        """
+        params: dict[str, QueryValue] = {
+            "fromSrc": "-",
+            "repo": repo,
+            "tag": tag,
+            "message": message,
+            "changes": list(changes) or None,
+        }
+        return self._progress_stream(
+            "/images/create", params, body=source, content_type="application/x-tar"
+        )
+
+    async def tag(self, name: str, *, repo: str, tag: str | None = None) -> None:
+        """``POST /images/{name}/tag``: give image ``name`` the name ``repo:tag``.
+
+        Raises:
+            NotFoundError: no such image.
+            ConflictError: the target name is in use.
+        """
+        await self._session.send(
+            "POST",
+            f"/images/{check_identifier(name, what='image name')}/tag",
+            params={"repo": repo, "tag": tag},
+        )
+
+    async def remove(self, name: str, *, force: bool = False, noprune: bool = False) -> None:
+        """``DELETE /images/{name}``.
+
+        Raises:
+            NotFoundError: no such image.
+            ConflictError: a container uses it (without ``force``).
+        """
+        await self._session.send(
+            "DELETE",
+            f"/images/{check_identifier(name, what='image name')}",
+            params={"force": force or None, "noprune": noprune or None},
+        )
+
+    def _progress_stream(
+        self,
+        path: str,
+        params: Mapping[str, QueryValue],
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | AsyncIterable[bytes] | None = None,
+        content_type: str | None = None,
+    ) -> EngineStream[ProgressMessage]:
+        async def open_response() -> httpx.Response:
+            return await self._session.send(
+                "POST",
+                path,
+                params=params,
+                headers=headers,
+                body=body,
+                content_type=content_type,
+                timeout=None,
+                stream=True,
+            )
+
+        def decoder_for(_response: httpx.Response) -> JSONLinesDecoder[ProgressMessage]:
+            return JSONLinesDecoder(ProgressMessage)
+
+        return EngineStream(
+            self._session, "POST", path, open_response, decoder_for, raise_for_progress_error
+        )

@@ -1,0 +1,58 @@
+"""msgspec models of the Docker Engine API's JSON payloads, one module per API area."""
+
+from ._base import Model
+from ._containers import (
+    ContainerConfig,
+    ContainerCreateRequest,
+    ContainerCreateResponse,
+    ContainerInspect,
+    ContainerState,
+    ContainerSummary,
+    ContainerWaitExitError,
+    ContainerWaitResponse,
+    EndpointSettings,
+    Health,
+    HealthcheckResult,
+    HealthConfig,
+    HostConfig,
+    Mount,
+    MountPoint,
+    NetworkingConfig,
+    NetworkSettings,
+    Port,
+    PortBinding,
+    RestartPolicy,
+)
+from ._images import ErrorDetail, ImageInspect, ProgressDetail, ProgressMessage
+from ._system import ComponentVersion, PingInfo, SystemVersion
+
+__all__ = [
+    "ComponentVersion",
+    "ContainerConfig",
+    "ContainerCreateRequest",
+    "ContainerCreateResponse",
+    "ContainerInspect",
+    "ContainerState",
+    "ContainerSummary",
+    "ContainerWaitExitError",
+    "ContainerWaitResponse",
+    "EndpointSettings",
+    "ErrorDetail",
+    "Health",
+    "HealthConfig",
+    "HealthcheckResult",
+    "HostConfig",
+    "ImageInspect",
+    "Model",
+    "Mount",
+    "MountPoint",
+    "NetworkSettings",
+    "NetworkingConfig",
+    "PingInfo",
+    "Port",
+    "PortBinding",
+    "ProgressDetail",
+    "ProgressMessage",
+    "RestartPolicy",
+    "SystemVersion",
+]

@@ -1,0 +1,89 @@
+"""From a ContainerSpec to the ``POST /containers/create`` body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from ..models import (
+    ContainerCreateRequest,
+    HealthConfig,
+    HostConfig,
+    Mount,
+    PortBinding,
+)
+from ._spec import ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
+
+__all__ = ["LABEL_PROJECT", "LABEL_RESOURCE", "create_request"]
+
+LABEL_PROJECT = "lightshuttle.project"
+LABEL_RESOURCE = "lightshuttle.resource"
+#: Published ports bind to loopback unless the spec names another address.
+DEFAULT_HOST_ADDRESS = "127.0.0.1"
+
+
+def create_request(spec: ContainerSpec) -> ContainerCreateRequest:
+    """The create body for ``spec`` (which must be valid)."""
+    labels = dict(spec.labels)
+    if spec.project is not None:
+        labels[LABEL_PROJECT] = spec.project
+    if spec.resource is not None:
+        labels[LABEL_RESOURCE] = spec.resource
+    ports: dict[str, dict[str, object]] = {_port_key(port): {} for port in spec.ports}
+    return ContainerCreateRequest(
+        image=spec.image,
+        env=[f"{key}={value}" for key, value in spec.env.items()] or None,
+        cmd=list(spec.command) if spec.command is not None else None,
+        entrypoint=list(spec.entrypoint) if spec.entrypoint is not None else None,
+        working_dir=spec.working_dir,
+        labels=labels or None,
+        tty=spec.tty or None,
+        exposed_ports=ports or None,
+        healthcheck=_health_config(spec.healthcheck) if spec.healthcheck else None,
+        host_config=HostConfig(
+            port_bindings=_port_bindings(spec.ports) or None,
+            mounts=[_mount(volume) for volume in spec.volumes] or None,
+        ),
+    )
+
+
+def _port_key(port: PortSpec) -> str:
+    return f"{port.container_port}/{port.protocol}"
+
+
+def _port_bindings(ports: Sequence[PortSpec]) -> dict[str, list[PortBinding] | None]:
+    bindings: dict[str, list[PortBinding]] = {}
+    for port in ports:
+        binding = PortBinding(
+            host_ip=port.host_address or DEFAULT_HOST_ADDRESS,
+            host_port=str(port.host_port) if port.host_port is not None else "",
+        )
+        bindings.setdefault(_port_key(port), []).append(binding)
+    return dict(bindings)
+
+
+def _mount(volume: VolumeSpec) -> Mount:
+    if volume.source is None:
+        return Mount(target=volume.target, type="volume", read_only=volume.read_only or None)
+    kind = "bind" if volume.source.startswith("/") else "volume"
+    return Mount(
+        target=volume.target,
+        source=volume.source,
+        type=kind,
+        read_only=volume.read_only or None,
+    )
+
+
+def _nanoseconds(value: timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1_000
+
+
+def _health_config(check: HealthcheckSpec) -> HealthConfig:
+    test = ["CMD-SHELL", check.test] if isinstance(check.test, str) else ["CMD", *check.test]
+    return HealthConfig(
+        test=test,
+        interval=_nanoseconds(check.interval),
+        timeout=_nanoseconds(check.timeout),
+        retries=check.retries,
+        start_period=_nanoseconds(check.start_period),
+    )

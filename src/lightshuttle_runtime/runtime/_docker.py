@@ -1,0 +1,307 @@
+"""DockerRuntime: the ContainerRuntime protocol on a DockerClient (Docker or Podman)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from types import TracebackType
+from typing import Self
+
+import anyio
+
+from .._client import DockerClient
+from .._errors import (
+    APIVersionError,
+    DockerConnectionError,
+    DockerError,
+    NotFoundError,
+    StreamInterruptedError,
+)
+from .._stream import EngineStream
+from .._streams import StampedFrame
+from ..models import ContainerInspect, ProgressMessage
+from ._create import create_request
+from ._errors import (
+    ContainerExitedError,
+    ContainerNotFoundError,
+    ContainerRuntimeError,
+    ContainerUnhealthyError,
+    EngineConnectError,
+    ImagePullError,
+    InspectError,
+    LogStreamError,
+    OperationTimedOut,
+    RemoveError,
+    StartError,
+    StopError,
+)
+from ._spec import ContainerSpec
+from ._status import container_status, has_healthcheck, last_health_output
+from ._types import (
+    ContainerId,
+    ContainerStatus,
+    Healthy,
+    LogChunk,
+    LogStream,
+    Running,
+    Stopped,
+    Unhealthy,
+)
+
+__all__ = ["DockerRuntime", "ProgressCallback"]
+
+#: Called with each line of a pull's progress stream.
+ProgressCallback = Callable[[ProgressMessage], None]
+
+_POLL_FIRST = 0.05
+_POLL_MAX = 0.5
+
+
+@contextmanager
+def _translated(error: type[ContainerRuntimeError], operation: str) -> Iterator[None]:
+    """Re-raise client errors as the runtime error for ``operation`` (cause kept)."""
+    try:
+        yield
+    except (DockerConnectionError, APIVersionError) as exc:
+        if isinstance(exc, StreamInterruptedError):
+            raise error(f"{operation} failed: {exc}") from exc
+        raise EngineConnectError(f"{operation}: cannot use the engine: {exc}") from exc
+    except DockerError as exc:
+        raise error(f"{operation} failed: {exc}") from exc
+
+
+class DockerRuntime:
+    """Runs lightshuttle containers on a Docker-compatible engine.
+
+    Args:
+        client: the DockerClient to use (the runtime does not close it).
+        on_pull_progress: called with each progress line when ``start`` pulls an image.
+    """
+
+    def __init__(
+        self, client: DockerClient, *, on_pull_progress: ProgressCallback | None = None
+    ) -> None:
+        self.client = client
+        self._on_pull_progress = on_pull_progress
+
+    async def start(self, spec: ContainerSpec) -> ContainerId:
+        """Pull the image if it is missing, create the container from ``spec`` and start it.
+
+        Uses ``GET /images/{name}/json``, ``POST /images/create``, ``POST /containers/create``
+        and ``POST /containers/{id}/start``. A container that was created but could not be
+        started is removed again.
+
+        Returns:
+            The new container's id.
+
+        Raises:
+            InvalidSpecError: the spec is invalid (nothing was sent).
+            ImagePullError: the image is missing and the pull failed.
+            StartError: create or start failed (e.g. the name is in use).
+            EngineConnectError: the engine could not be reached.
+        """
+        spec.validate()
+        await self._ensure_image(spec.image)
+        with _translated(StartError, f"creating container {spec.name!r}"):
+            created = await self.client.containers.create(create_request(spec), name=spec.name)
+        try:
+            with _translated(StartError, f"starting container {spec.name!r}"):
+                await self.client.containers.start(created.id)
+        except BaseException:
+            with anyio.CancelScope(shield=True), _translated(StartError, "cleaning up"):
+                await self.client.containers.remove(created.id, force=True, v=True)
+            raise
+        return ContainerId(created.id)
+
+    async def _ensure_image(self, image: str) -> None:
+        try:
+            with _translated(ImagePullError, f"looking up image {image!r}"):
+                await self.client.images.inspect(image)
+            return
+        except ImagePullError as exc:
+            if not isinstance(exc.__cause__, NotFoundError):
+                raise
+        with _translated(ImagePullError, f"pulling image {image!r}"):
+            async with self.client.images.pull(image) as progress:
+                async for message in progress:
+                    if self._on_pull_progress is not None:
+                        self._on_pull_progress(message)
+
+    async def stop(self, container_id: ContainerId, grace: timedelta) -> None:
+        """``POST /containers/{id}/stop`` with ``t`` = ``grace`` rounded up to whole seconds.
+
+        A container that is already stopped (304) or gone (404) counts as stopped.
+
+        Raises:
+            StopError: the engine failed to stop it.
+            EngineConnectError: the engine could not be reached.
+        """
+        if grace < timedelta(0):
+            raise StopError(f"grace must not be negative (got {grace})")
+        try:
+            with _translated(StopError, f"stopping container {container_id}"):
+                await self.client.containers.stop(
+                    container_id, t=math.ceil(grace.total_seconds())
+                )
+        except StopError as exc:
+            if not isinstance(exc.__cause__, NotFoundError):
+                raise
+
+    async def remove(self, name: str) -> None:
+        """``DELETE /containers/{name}?force=1&v=1``: kill and remove it with its anonymous
+        volumes (named volumes are kept). A missing container counts as removed.
+
+        Raises:
+            RemoveError: the engine failed to remove it.
+            EngineConnectError: the engine could not be reached.
+        """
+        try:
+            with _translated(RemoveError, f"removing container {name!r}"):
+                await self.client.containers.remove(name, force=True, v=True)
+        except RemoveError as exc:
+            if not isinstance(exc.__cause__, NotFoundError):
+                raise
+
+    async def inspect(self, container_id: ContainerId) -> ContainerStatus:
+        """``GET /containers/{id}/json``, mapped to a :class:`ContainerStatus`.
+
+        Raises:
+            ContainerNotFoundError: no such container.
+            InspectError: the engine failed to answer.
+        """
+        return container_status(await self._inspect(container_id))
+
+    async def _inspect(self, container_id: str) -> ContainerInspect:
+        try:
+            with _translated(InspectError, f"inspecting container {container_id}"):
+                return await self.client.containers.inspect(container_id)
+        except InspectError as exc:
+            if isinstance(exc.__cause__, NotFoundError):
+                raise ContainerNotFoundError(f"no container {container_id!r}") from exc.__cause__
+            raise
+
+    async def wait_healthy(self, container_id: ContainerId, timeout: timedelta) -> None:
+        """Wait until the container is healthy — or running, if it has no health check.
+
+        A container with a health check is waited for through ``starting``.
+
+        Raises:
+            ContainerExitedError: it exited first (with its exit code and last health output).
+            ContainerUnhealthyError: its health check reported it unhealthy.
+            OperationTimedOut: ``timeout`` passed first.
+            ContainerNotFoundError: it does not exist (or was removed while waiting).
+        """
+        last: ContainerInspect | None = None
+        try:
+            with anyio.fail_after(timeout.total_seconds()):
+                delay = _POLL_FIRST
+                while True:
+                    last = await self._inspect(container_id)
+                    if _is_ready(last):
+                        return
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, _POLL_MAX)
+        except TimeoutError:
+            state = "unknown" if last is None else repr(container_status(last))
+            raise OperationTimedOut(
+                f"container {container_id} was not healthy after {timeout.total_seconds():g} s "
+                f"(last status: {state}, last health output: "
+                f"{last_health_output(last) if last else None!r})",
+                operation="wait_healthy",
+                duration=timeout,
+            ) from None
+
+    def logs(self, container_id: ContainerId, follow: bool) -> ContainerLogs:
+        """The container's stdout and stderr as :class:`LogChunk`, timestamps parsed.
+
+        Uses ``GET /containers/{id}/json`` (to learn ``Config.Tty``) then
+        ``GET /containers/{id}/logs?timestamps=1``. With ``follow`` the stream stays open
+        until the container stops or the caller stops reading (``async with`` or
+        ``aclose()``; cancelling closes the connection).
+
+        Raises (while iterating):
+            ContainerNotFoundError: no such container.
+            LogStreamError: the engine reported an error or the connection broke.
+        """
+        return ContainerLogs(self, container_id, follow)
+
+
+def _is_ready(info: ContainerInspect) -> bool:
+    status = container_status(info)
+    if isinstance(status, Stopped):
+        raise ContainerExitedError(
+            f"container {info.id} exited with code {status.exit_code} before it was healthy"
+            f" (last health output: {last_health_output(info)!r})",
+            exit_code=status.exit_code,
+            health_output=last_health_output(info),
+        )
+    if isinstance(status, Unhealthy):
+        raise ContainerUnhealthyError(
+            f"container {info.id} is unhealthy (last health output: "
+            f"{last_health_output(info)!r})",
+            health_output=last_health_output(info),
+        )
+    if isinstance(status, Healthy):
+        return True
+    return isinstance(status, Running) and not has_healthcheck(info)
+
+
+class ContainerLogs:
+    """The :class:`LogChunk` stream of one container; owns its connection."""
+
+    def __init__(self, runtime: DockerRuntime, container_id: ContainerId, follow: bool) -> None:
+        self._runtime = runtime
+        self._container_id = container_id
+        self._follow = follow
+        self._frames: EngineStream[StampedFrame] | None = None
+        self._closed = False
+
+    async def _open(self) -> EngineStream[StampedFrame]:
+        if self._frames is None:
+            info = await self._runtime._inspect(self._container_id)
+            with _translated(LogStreamError, f"reading logs of {self._container_id}"):
+                frames = self._runtime.client.containers.logs(
+                    self._container_id,
+                    tty=bool(info.config.tty),
+                    follow=self._follow,
+                    timestamps=True,
+                )
+                await frames.open()
+            self._frames = frames
+        return self._frames
+
+    async def __aenter__(self) -> Self:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> LogChunk:
+        if self._closed:
+            raise StopAsyncIteration
+        frames = await self._open()
+        with _translated(LogStreamError, f"reading logs of {self._container_id}"):
+            frame = await frames.__anext__()
+        return LogChunk(
+            LogStream.STDERR if frame.stream == 2 else LogStream.STDOUT,
+            frame.timestamp,
+            frame.data,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection; safe to call more than once."""
+        self._closed = True
+        if self._frames is not None:
+            await self._frames.aclose()
+

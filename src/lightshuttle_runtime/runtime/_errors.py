@@ -1,0 +1,107 @@
+"""Errors of the runtime layer.
+
+Each one names the operation that failed; the client error underneath, if any, is kept
+as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+__all__ = [
+    "ContainerExitedError",
+    "ContainerNotFoundError",
+    "ContainerRuntimeError",
+    "ContainerUnhealthyError",
+    "EngineConnectError",
+    "ImagePullError",
+    "InspectError",
+    "InvalidSpecError",
+    "LogStreamError",
+    "OperationTimedOut",
+    "RemoveError",
+    "StartError",
+    "StopError",
+]
+
+
+class ContainerRuntimeError(Exception):
+    """Base class of the runtime layer's errors."""
+
+
+class EngineConnectError(ContainerRuntimeError):
+    """The engine could not be reached (socket missing, permission denied, version mismatch)."""
+
+
+class InvalidSpecError(ContainerRuntimeError, ValueError):
+    """A :class:`ContainerSpec` is invalid; raised before any request is sent."""
+
+
+class ImagePullError(ContainerRuntimeError):
+    """The image is not present and could not be pulled."""
+
+
+class StartError(ContainerRuntimeError):
+    """The container could not be created or started (name conflict, bad config...)."""
+
+
+class StopError(ContainerRuntimeError):
+    """The container could not be stopped."""
+
+
+class RemoveError(ContainerRuntimeError):
+    """The container could not be removed."""
+
+
+class InspectError(ContainerRuntimeError):
+    """The container's state could not be read."""
+
+
+class ContainerNotFoundError(ContainerRuntimeError):
+    """No container has this id or name."""
+
+
+class LogStreamError(ContainerRuntimeError):
+    """The log stream failed (the engine reported an error, or the connection broke)."""
+
+
+class OperationTimedOut(ContainerRuntimeError):
+    """An operation did not finish in time.
+
+    Attributes:
+        operation: what was being waited for (``"wait_healthy"``).
+        duration: the time limit that ran out.
+    """
+
+    def __init__(self, message: str, *, operation: str, duration: timedelta) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.duration = duration
+
+
+class ContainerExitedError(ContainerRuntimeError):
+    """The container exited while it was awaited to become healthy.
+
+    Attributes:
+        exit_code: its exit code, when the engine reports one.
+        health_output: the output of its last health check, if it ran one.
+    """
+
+    def __init__(
+        self, message: str, *, exit_code: int | None, health_output: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.health_output = health_output
+
+
+class ContainerUnhealthyError(ContainerRuntimeError):
+    """The container's health check reported it unhealthy while it was awaited.
+
+    Attributes:
+        health_output: the output of the last health check.
+    """
+
+    def __init__(self, message: str, *, health_output: str | None = None) -> None:
+        super().__init__(message)
+        self.health_output = health_output

@@ -1,0 +1,155 @@
+"""ContainerSpec: what to run, in the runtime's own terms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from .._errors import InvalidArgumentError
+from .._reference import parse_reference
+from .._validate import check_name
+from ._errors import InvalidSpecError
+
+__all__ = ["ContainerSpec", "HealthcheckSpec", "PortSpec", "VolumeSpec"]
+
+_ENV_KEY = re.compile(r"[^=\x00]+")
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """A published port.
+
+    Attributes:
+        container_port: the port inside the container (1-65535).
+        host_port: the port on the host (1-65535); ``None`` lets the engine pick one.
+        host_address: the host address to bind; ``None`` means ``127.0.0.1`` (loopback only:
+            name ``"0.0.0.0"`` to publish on every interface).
+        protocol: ``tcp``, ``udp`` or ``sctp``.
+    """
+
+    container_port: int
+    host_port: int | None = None
+    host_address: str | None = None
+    protocol: Literal["tcp", "udp", "sctp"] = "tcp"
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeSpec:
+    """A volume mounted at ``target``.
+
+    Attributes:
+        target: the absolute path inside the container.
+        source: an absolute host path (a bind mount), a volume name (a named volume), or
+            ``None`` (an anonymous volume).
+        read_only: mount read-only.
+    """
+
+    target: str
+    source: str | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HealthcheckSpec:
+    """How the engine probes the container (sent as HealthConfig, durations in nanoseconds).
+
+    Attributes:
+        test: the command: a list runs directly (``CMD``), a string runs in the shell
+            (``CMD-SHELL``).
+        interval, timeout, start_period: ``timedelta``; zero inherits the image's/engine's
+            value, otherwise at least 1 ms.
+        retries: consecutive failures before unhealthy; 0 inherits.
+    """
+
+    test: Sequence[str] | str
+    interval: timedelta = timedelta(seconds=30)
+    timeout: timedelta = timedelta(seconds=30)
+    retries: int = 3
+    start_period: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """Everything needed to start one container of a project.
+
+    Attributes:
+        name: the container name (``[a-zA-Z0-9][a-zA-Z0-9_.-]+``).
+        image: an image reference (``busybox:local``, ``localhost:5000/app:1``); pulled
+            when not present.
+        project, resource: recorded as the labels ``lightshuttle.project`` and
+            ``lightshuttle.resource``.
+        env: environment variables.
+        ports, volumes: published ports and mounts.
+        command, entrypoint: replace the image's ``CMD`` / ``ENTRYPOINT`` when given.
+        working_dir: the working directory inside the container.
+        healthcheck: the health check; ``None`` keeps the image's.
+        tty: allocate a TTY (the output is then raw, all stdout).
+        labels: extra labels.
+    """
+
+    name: str
+    image: str
+    project: str | None = None
+    resource: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    ports: Sequence[PortSpec] = ()
+    volumes: Sequence[VolumeSpec] = ()
+    command: Sequence[str] | None = None
+    entrypoint: Sequence[str] | None = None
+    working_dir: str | None = None
+    healthcheck: HealthcheckSpec | None = None
+    tty: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Check the spec without contacting an engine.
+
+        Raises:
+            InvalidSpecError: naming the first problem found.
+        """
+        try:
+            check_name(self.name)
+            parse_reference(self.image)
+        except InvalidArgumentError as exc:
+            raise InvalidSpecError(str(exc)) from None
+        for key in self.env:
+            if not isinstance(key, str) or not _ENV_KEY.fullmatch(key):
+                raise InvalidSpecError(f"env key {key!r} is empty or contains '=' or NUL")
+        for port in self.ports:
+            _check_port(port)
+        for volume in self.volumes:
+            if not volume.target.startswith("/"):
+                raise InvalidSpecError(f"volume target {volume.target!r} must be an absolute path")
+        if self.working_dir is not None and not self.working_dir.startswith("/"):
+            raise InvalidSpecError(f"working_dir {self.working_dir!r} must be an absolute path")
+        if self.healthcheck is not None:
+            _check_healthcheck(self.healthcheck)
+
+
+def _check_port(port: PortSpec) -> None:
+    if not _in_port_range(port.container_port):
+        raise InvalidSpecError(f"container port {port.container_port!r} is not in 1-65535")
+    if port.host_port is not None and not _in_port_range(port.host_port):
+        raise InvalidSpecError(f"host port {port.host_port!r} is not in 1-65535")
+    if port.protocol not in ("tcp", "udp", "sctp"):
+        raise InvalidSpecError(f"port protocol {port.protocol!r} is not tcp, udp or sctp")
+
+
+def _in_port_range(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+
+
+def _check_healthcheck(check: HealthcheckSpec) -> None:
+    if not check.test:
+        raise InvalidSpecError("healthcheck test must not be empty")
+    for label in ("interval", "timeout", "start_period"):
+        value: timedelta = getattr(check, label)
+        if value < timedelta(0):
+            raise InvalidSpecError(f"healthcheck {label} must not be negative (got {value})")
+        if timedelta(0) < value < timedelta(milliseconds=1):
+            raise InvalidSpecError(f"healthcheck {label} must be 0 or at least 1 ms (got {value})")
+    if check.retries < 0:
+        raise InvalidSpecError(f"healthcheck retries must not be negative (got {check.retries})")
