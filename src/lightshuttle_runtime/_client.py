@@ -10,7 +10,7 @@ import httpx
 
 from ._config import DEFAULT_TIMEOUT, EngineAddress, Timeouts, parse_version, resolve_host
 from ._session import EngineSession
-from .api import ContainersAPI, ImagesAPI, SystemAPI
+from .api import ContainersAPI, EventsAPI, ImagesAPI, SystemAPI
 
 __all__ = ["DockerClient", "TransportKind"]
 
@@ -67,6 +67,7 @@ class DockerClient:
         self.containers = ContainersAPI(self._session)
         self.images = ImagesAPI(self._session)
         self.system = SystemAPI(self._session)
+        self.events = EventsAPI(self._session)
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:
@@ -110,5 +111,7 @@ def _default_transport(
             return UnixSocketTransport(address.socket_path, max_connections=max_connections)
     return httpx.AsyncHTTPTransport(
         uds=address.socket_path,
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
     )

@@ -38,9 +38,7 @@ class DockerError(Exception):
         path: the request path (with its ``/vX.Y`` prefix), or ``None``.
     """
 
-    def __init__(
-        self, message: str, *, method: str | None = None, path: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, method: str | None = None, path: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.method = method

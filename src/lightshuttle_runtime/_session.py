@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import re
 import stat
-from urllib.parse import urlencode
 from collections.abc import AsyncIterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeVar
+from urllib.parse import urlencode
 
 import anyio
 import httpx
@@ -251,6 +251,19 @@ class EngineSession:
             timeout=timeout,
         )
         return decode_json(response.content, type_, method=method, path=path)
+
+    async def read_body(self, response: httpx.Response, method: str, path: str) -> bytes:
+        """Read the rest of a streamed response's body, then close it.
+
+        Raises:
+            StreamInterruptedError: the connection broke before the body ended.
+        """
+        try:
+            return await response.aread()
+        except httpx.TransportError as exc:
+            raise translate_transport_error(exc, self, method, path, None, streaming=True) from exc
+        finally:
+            await response.aclose()
 
     # -- errors --------------------------------------------------------------------------
 

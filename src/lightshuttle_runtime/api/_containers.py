@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Literal, overload
+from types import TracebackType
+from typing import Literal, Self, overload
 
+import anyio
 import httpx
 
 from .._errors import InvalidArgumentError
@@ -21,7 +23,7 @@ from ..models import (
     ContainerWaitResponse,
 )
 
-__all__ = ["ContainersAPI", "WaitCondition"]
+__all__ = ["ContainerWaiter", "ContainersAPI", "WaitCondition"]
 
 WaitCondition = Literal["not-running", "next-exit", "removed"]
 ContainerList = list[ContainerSummary]
@@ -34,7 +36,11 @@ class ContainersAPI:
         self._session = session
 
     async def create(
-        self, config: ContainerCreateRequest, *, name: str | None = None, platform: str | None = None
+        self,
+        config: ContainerCreateRequest,
+        *,
+        name: str | None = None,
+        platform: str | None = None,
     ) -> ContainerCreateResponse:
         """``POST /containers/create``: create a container (not started).
 
@@ -64,7 +70,9 @@ class ContainersAPI:
         Raises:
             NotFoundError: no such container.
         """
-        response = await self._session.send("POST", f"/containers/{check_identifier(container)}/start")
+        response = await self._session.send(
+            "POST", f"/containers/{check_identifier(container)}/start"
+        )
         return response.status_code != 304
 
     async def stop(
@@ -175,7 +183,8 @@ class ContainersAPI:
         """``POST /containers/{id}/wait``: block until ``condition`` holds.
 
         No read timeout applies: bound the wait with an anyio cancel scope
-        (``with anyio.fail_after(30): ...``). ``condition`` since API 1.30.
+        (``with anyio.fail_after(30): ...``). ``condition`` since API 1.30. To catch the exit
+        of a container you are about to start, use :meth:`waiter` instead.
 
         Returns:
             The exit code (``status_code``) and the engine's error, if any.
@@ -183,14 +192,24 @@ class ContainersAPI:
         Raises:
             NotFoundError: no such container.
             BadRequestError: an unknown ``condition``.
+            StreamInterruptedError: the engine went away while waiting.
         """
-        return await self._session.request_json(
-            "POST",
-            f"/containers/{check_identifier(container)}/wait",
-            ContainerWaitResponse,
-            params={"condition": condition},
-            timeout=None,
-        )
+        async with self.waiter(container, condition=condition) as waiter:
+            return await waiter.result()
+
+    def waiter(self, container: str, *, condition: WaitCondition = "next-exit") -> ContainerWaiter:
+        """A wait registered now and read later, so a fast exit is not missed.
+
+        ``async with client.containers.waiter(id) as exited:`` sends ``POST
+        /containers/{id}/wait`` and returns once the engine has registered it (the engine
+        sends its headers at once since API 1.30); start the container inside the block, then
+        ``await exited.result()``.
+
+        Raises:
+            NotFoundError: no such container (on entering the block).
+        """
+        path = f"/containers/{check_identifier(container)}/wait"
+        return ContainerWaiter(self._session, path, condition)
 
     @overload
     def logs(
@@ -285,6 +304,45 @@ class ContainersAPI:
             return LogDecoder(tty=tty, timestamps=timestamps)
 
         return EngineStream(self._session, "GET", path, open_response, decoder_for)  # type: ignore[return-value]
+
+
+class ContainerWaiter:
+    """A registered ``POST /containers/{id}/wait``; see :meth:`ContainersAPI.waiter`."""
+
+    def __init__(self, session: EngineSession, path: str, condition: WaitCondition) -> None:
+        self._session = session
+        self._path = path
+        self._condition = condition
+        self._response: httpx.Response | None = None
+
+    async def __aenter__(self) -> Self:
+        self._response = await self._session.send(
+            "POST", self._path, params={"condition": self._condition}, timeout=None, stream=True
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+
+    async def result(self) -> ContainerWaitResponse:
+        """Wait for the condition (no timeout: use a cancel scope) and return the exit code.
+
+        Raises:
+            StreamInterruptedError: the engine went away while waiting.
+            DecodeError: the answer is not a wait result.
+        """
+        if self._response is None:
+            raise InvalidArgumentError("use the waiter inside its `async with` block")
+        body = await self._session.read_body(self._response, "POST", self._path)
+        return decode_json(body, ContainerWaitResponse, method="POST", path=self._path)
 
 
 def _unix_time(value: float | None) -> str | None:

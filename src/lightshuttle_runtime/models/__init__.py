@@ -23,6 +23,7 @@ from ._containers import (
     PortBinding,
     RestartPolicy,
 )
+from ._events import EventActor, EventMessage
 from ._images import ErrorDetail, ImageInspect, ProgressDetail, ProgressMessage
 from ._system import ComponentVersion, PingInfo, SystemVersion
 
@@ -38,6 +39,8 @@ __all__ = [
     "ContainerWaitResponse",
     "EndpointSettings",
     "ErrorDetail",
+    "EventActor",
+    "EventMessage",
     "Health",
     "HealthConfig",
     "HealthcheckResult",

@@ -91,11 +91,15 @@ class RestartPolicy(Model):
 
 
 class Mount(Model):
-    """A mount in ``HostConfig.Mounts``: ``type`` is ``bind``, ``volume`` or ``tmpfs``."""
+    """A mount in ``HostConfig.Mounts``: ``type`` is ``bind``, ``volume`` or ``tmpfs``.
+
+    ``type`` has no default: both engines reject a mount without one, and a default would
+    be left out of the body.
+    """
 
     target: str
     source: str | None = None
-    type: str = "volume"
+    type: str
     read_only: bool | None = None
 
 

@@ -24,10 +24,8 @@ from .._streams import StampedFrame
 from ..models import ContainerInspect, ProgressMessage
 from ._create import create_request
 from ._errors import (
-    ContainerExitedError,
     ContainerNotFoundError,
     ContainerRuntimeError,
-    ContainerUnhealthyError,
     EngineConnectError,
     ImagePullError,
     InspectError,
@@ -37,17 +35,14 @@ from ._errors import (
     StartError,
     StopError,
 )
+from ._health import await_healthy
 from ._spec import ContainerSpec
-from ._status import container_status, has_healthcheck, last_health_output
+from ._status import container_status, last_health_output
 from ._types import (
     ContainerId,
     ContainerStatus,
-    Healthy,
     LogChunk,
     LogStream,
-    Running,
-    Stopped,
-    Unhealthy,
 )
 
 __all__ = ["DockerRuntime", "ProgressCallback"]
@@ -185,7 +180,9 @@ class DockerRuntime:
     async def wait_healthy(self, container_id: ContainerId, timeout: timedelta) -> None:
         """Wait until the container is healthy — or running, if it has no health check.
 
-        A container with a health check is waited for through ``starting``.
+        A container with a health check is waited for through ``starting``. The wait follows
+        the container's events (``GET /events``) and returns as soon as the engine reports it
+        healthy; a slow safety poll of ``GET /containers/{id}/json`` runs beside it.
 
         Raises:
             ContainerExitedError: it exited first (with its exit code and last health output).
@@ -193,22 +190,15 @@ class DockerRuntime:
             OperationTimedOut: ``timeout`` passed first.
             ContainerNotFoundError: it does not exist (or was removed while waiting).
         """
-        last: ContainerInspect | None = None
         try:
             with anyio.fail_after(timeout.total_seconds()):
-                delay = _POLL_FIRST
-                while True:
-                    last = await self._inspect(container_id)
-                    if _is_ready(last):
-                        return
-                    await anyio.sleep(delay)
-                    delay = min(delay * 2, _POLL_MAX)
+                await await_healthy(self.client, container_id, self._inspect)
         except TimeoutError:
-            state = "unknown" if last is None else repr(container_status(last))
+            last = await self._inspect(container_id)
             raise OperationTimedOut(
-                f"container {container_id} was not healthy after {timeout.total_seconds():g} s "
-                f"(last status: {state}, last health output: "
-                f"{last_health_output(last) if last else None!r})",
+                f"container {container_id[:12]} was not healthy after "
+                f"{timeout.total_seconds():g} s (last status: {container_status(last)!r}, "
+                f"last health output: {last_health_output(last)!r})",
                 operation="wait_healthy",
                 duration=timeout,
             ) from None
@@ -226,26 +216,6 @@ class DockerRuntime:
             LogStreamError: the engine reported an error or the connection broke.
         """
         return ContainerLogs(self, container_id, follow)
-
-
-def _is_ready(info: ContainerInspect) -> bool:
-    status = container_status(info)
-    if isinstance(status, Stopped):
-        raise ContainerExitedError(
-            f"container {info.id} exited with code {status.exit_code} before it was healthy"
-            f" (last health output: {last_health_output(info)!r})",
-            exit_code=status.exit_code,
-            health_output=last_health_output(info),
-        )
-    if isinstance(status, Unhealthy):
-        raise ContainerUnhealthyError(
-            f"container {info.id} is unhealthy (last health output: "
-            f"{last_health_output(info)!r})",
-            health_output=last_health_output(info),
-        )
-    if isinstance(status, Healthy):
-        return True
-    return isinstance(status, Running) and not has_healthcheck(info)
 
 
 class ContainerLogs:

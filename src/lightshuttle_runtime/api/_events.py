@@ -1,0 +1,77 @@
+"""``GET /events``: the engine's event stream."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from .._session import EngineSession, QueryValue
+from .._stream import EngineStream
+from .._streams import JSONLinesDecoder
+from .._validate import Filters, normalize_filters
+from ..models import EventMessage
+
+__all__ = ["EventsAPI"]
+
+# Engines before API 1.52 ignore Accept and send newline-delimited JSON labelled
+# application/json; 1.52+ choose among these. The decoder reads every form.
+_ACCEPT = "application/x-ndjson, application/jsonl;q=0.9, application/json-seq;q=0.8"
+
+
+class EventsAPI:
+    """Engine events. Reached as ``client.events``."""
+
+    def __init__(self, session: EngineSession) -> None:
+        self._session = session
+
+    def stream(
+        self,
+        *,
+        since: datetime | float | None = None,
+        until: datetime | float | None = None,
+        filters: Filters | None = None,
+    ) -> EngineStream[EventMessage]:
+        """``GET /events``: an endless stream of :class:`EventMessage` (no read timeout).
+
+        Use as ``async with client.events.stream(filters={"type": ["container"]}) as events:``.
+        The subscription is in place once the ``async with`` block is entered.
+
+        Args:
+            since, until: UNIX time in seconds (float) or aware datetimes. With ``until`` in
+                the past, Docker sends the past events and ends the stream (Podman sends none).
+            filters: e.g. ``{"type": ["container"], "container": [id], "event": ["die"]}``.
+
+        Raises:
+            InvalidArgumentError: malformed filters (before any request).
+            BadRequestError: the engine rejected ``since``/``until``/``filters``.
+            StreamInterruptedError: the engine went away while streaming.
+            DecodeError: an event was not JSON.
+        """
+        params: dict[str, QueryValue] = {
+            "since": _unix(since),
+            "until": _unix(until),
+            "filters": normalize_filters(filters),
+        }
+
+        async def open_response() -> httpx.Response:
+            return await self._session.send(
+                "GET",
+                "/events",
+                params=params,
+                headers={"Accept": _ACCEPT},
+                timeout=None,
+                stream=True,
+            )
+
+        def decoder_for(_response: httpx.Response) -> JSONLinesDecoder[EventMessage]:
+            return JSONLinesDecoder(EventMessage)
+
+        return EngineStream(self._session, "GET", "/events", open_response, decoder_for)
+
+
+def _unix(value: datetime | float | None) -> str | None:
+    if value is None:
+        return None
+    seconds = value.timestamp() if isinstance(value, datetime) else float(value)
+    return f"{seconds:.9f}".rstrip("0").rstrip(".")
