@@ -34,7 +34,7 @@ class ImageReference:
 
     @property
     def pull_tag(self) -> str:
-        """The ``tag`` query value for ``POST /images/create``: the digest, the tag or ``latest``."""
+        """The ``tag`` value for ``POST /images/create``: the digest, the tag or ``latest``."""
         return self.digest or self.tag or "latest"
 
     def __str__(self) -> str:
