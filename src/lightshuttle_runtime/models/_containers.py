@@ -98,8 +98,8 @@ class Mount(Model):
     """
 
     target: str
-    source: str | None = None
     type: str
+    source: str | None = None
     read_only: bool | None = None
 
 
