@@ -1,0 +1,147 @@
+"""DockerClient: construction, the transport seam, version pinning, closing.
+
+The unit tests use an ``httpx.MockTransport``; the live ones (``engine`` fixture) check the
+same behaviour against Docker and Podman.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from lightshuttle_runtime import (
+    API_VERSION_MAX,
+    APIVersionError,
+    DockerClient,
+    InvalidArgumentError,
+    UnsupportedHostError,
+)
+from tests.conftest import Engine
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Answers like an engine of API ``api_version``; keeps the paths it saw and its closing."""
+
+    def __init__(self, api_version: str = "1.41") -> None:
+        self.api_version = api_version
+        self.paths: list[str] = []
+        self.closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return httpx.Response(
+            200, headers={"Api-Version": self.api_version}, json={"ApiVersion": self.api_version}
+        )
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_API_VERSION", raising=False)
+
+
+@pytest.mark.anyio
+async def test_requests_go_through_the_given_transport() -> None:
+    transport = RecordingTransport("1.43")
+    async with DockerClient(transport=transport) as client:
+        assert client.transport is transport
+        assert await client.api_version() == "1.43"
+        await client.system.version()
+    assert transport.paths == ["/_ping", "/v1.43/version"]
+
+
+@pytest.mark.anyio
+async def test_closing_the_client_closes_the_transport() -> None:
+    transport = RecordingTransport()
+    async with DockerClient(transport=transport):
+        assert not transport.closed
+    assert transport.closed
+
+
+@pytest.mark.anyio
+async def test_api_version_argument_pins_and_skips_ping() -> None:
+    transport = RecordingTransport("1.41")
+    async with DockerClient(transport=transport, api_version="1.44") as client:
+        assert await client.api_version() == "1.44"
+        await client.system.version()
+    assert transport.paths == ["/v1.44/version"]
+
+
+@pytest.mark.anyio
+async def test_docker_api_version_environment_pins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_API_VERSION", "1.42")
+    transport = RecordingTransport("1.41")
+    async with DockerClient(transport=transport) as client:
+        await client.system.version()
+    assert transport.paths == ["/v1.42/version"]
+
+
+@pytest.mark.anyio
+async def test_api_version_argument_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_API_VERSION", "1.42")
+    async with DockerClient(transport=RecordingTransport(), api_version="1.41") as client:
+        assert await client.api_version() == "1.41"
+
+
+@pytest.mark.parametrize("version", ["latest", "1", "v1.41"])
+def test_invalid_pinned_version_is_rejected_at_construction(version: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="MAJOR"):
+        DockerClient(transport=RecordingTransport(), api_version=version)
+
+
+def test_invalid_docker_api_version_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_API_VERSION", "newest")
+    with pytest.raises(InvalidArgumentError, match="'newest'"):
+        DockerClient(transport=RecordingTransport())
+
+
+def test_host_is_resolved_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/podman/podman.sock")
+    client = DockerClient(transport=RecordingTransport())
+    assert client.address.socket_path == "/run/podman/podman.sock"
+    assert client.address.source == "DOCKER_HOST"
+    assert DockerClient("/tmp/x.sock", transport=RecordingTransport()).address.source == "argument"
+
+
+@pytest.mark.parametrize("host", ["tcp://127.0.0.1:2375", "ssh://me@example.invalid"])
+def test_unsupported_host_fails_at_construction(host: str) -> None:
+    with pytest.raises(UnsupportedHostError, match=host):
+        DockerClient(host)
+
+
+# -- live ----------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_negotiates_with_the_engine(docker: DockerClient) -> None:
+    # Docker 20.10 and Podman 4.3 both announce API 1.41 on /_ping.
+    assert await docker.api_version() == "1.41"
+
+
+@pytest.mark.anyio
+async def test_pinned_version_newer_than_the_engine(engine: Engine) -> None:
+    async with DockerClient(engine.host, api_version=API_VERSION_MAX) as client:
+        if engine.is_podman:
+            # Podman ignores the /vX.Y prefix and answers as if it spoke any version.
+            assert (await client.system.version()).api_version == "1.41"
+            return
+        with pytest.raises(APIVersionError) as caught:
+            await client.system.version()
+    error = caught.value
+    assert (error.client_version, error.server_version) == (API_VERSION_MAX, "1.41")
+    assert (error.status, error.method, error.path) == (400, "GET", f"/v{API_VERSION_MAX}/version")
+
+
+@pytest.mark.anyio
+async def test_pinned_version_older_than_the_engine(engine: Engine) -> None:
+    async with DockerClient(engine.host, api_version="1.10") as client:
+        if engine.is_podman:
+            assert (await client.system.version()).api_version == "1.41"
+            return
+        # Docker answers "too old" in plain text, not JSON.
+        with pytest.raises(APIVersionError) as caught:
+            await client.system.version()
+    assert (caught.value.client_version, caught.value.server_version) == ("1.10", "1.12")
