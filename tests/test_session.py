@@ -247,6 +247,17 @@ PODMAN_NAME_IN_USE = {
         ),
         (
             500,
+            {
+                "cause": "container state improper",
+                "message": "can only kill running containers. 3f2a is in state exited: "
+                "container state improper",
+                "response": 500,
+            },
+            ConflictError,
+            "can only kill running containers. 3f2a is in state exited: container state improper",
+        ),
+        (
+            500,
             {"message": "driver failed programming external connectivity"},
             ServerError,
             "driver failed programming external connectivity",

@@ -52,7 +52,11 @@ _VERSION_TOO = re.compile(
     r"client version (?P<client>[\d.]+) is too (?P<which>new|old)\. "
     r"(?:Maximum|Minimum) supported API version is (?P<server>[\d.]+)"
 )
-_PODMAN_CONFLICT = re.compile(r"already in use|already exists", re.IGNORECASE)
+# Podman answers 500 where Docker answers 409: a name in use, or an object in the wrong state
+# (kill a stopped container, remove a running one, pause a paused one).
+_PODMAN_CONFLICT = re.compile(
+    r"already in use|already exists|container state improper", re.IGNORECASE
+)
 
 
 def encode_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
