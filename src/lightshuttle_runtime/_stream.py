@@ -8,7 +8,7 @@ the ``async with`` block, breaking out of it, or cancelling it closes the connec
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
@@ -55,7 +55,7 @@ class EngineStream(Generic[T]):
         self._check = check
         self._response: httpx.Response | None = None
         self._decoder: Decoder[T] | None = None
-        self._iterator: AsyncIterator[bytes] | None = None
+        self._iterator: AsyncGenerator[bytes, None] | None = None
         self._items: deque[T] = deque()
         self._finished = False
 
@@ -73,7 +73,7 @@ class EngineStream(Generic[T]):
         if self._response is None and not self._finished:
             self._response = await self._open_response()
             self._decoder = self._decoder_for(self._response)
-            self._iterator = self._response.aiter_raw().__aiter__()
+            self._iterator = self._response.aiter_raw()  # type: ignore[assignment]
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -138,6 +138,10 @@ class EngineStream(Generic[T]):
         """Close the connection; safe to call more than once, and under cancellation."""
         self._finished = True
         response, self._response = self._response, None
-        if response is not None:
-            with anyio.CancelScope(shield=True):
+        iterator, self._iterator = self._iterator, None
+        with anyio.CancelScope(shield=True):
+            if iterator is not None:
+                # httpx's body iterators are async generators: finish them here, not in the GC.
+                await iterator.aclose()
+            if response is not None:
                 await response.aclose()
