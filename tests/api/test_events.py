@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 import anyio
@@ -9,7 +10,6 @@ import pytest
 
 from lightshuttle_runtime import DockerClient, InvalidArgumentError, NotFoundError
 from lightshuttle_runtime.models import ContainerCreateRequest, EventMessage
-
 from tests.conftest import Engine
 
 pytestmark = pytest.mark.anyio
@@ -18,10 +18,8 @@ NAME = "ls-test-events"
 
 
 async def _fresh(docker: DockerClient, cmd: list[str]) -> str:
-    try:
+    with contextlib.suppress(NotFoundError):
         await docker.containers.remove(NAME, force=True)
-    except NotFoundError:
-        pass
     created = await docker.containers.create(
         ContainerCreateRequest(image="busybox:local", cmd=cmd), name=NAME
     )

@@ -14,8 +14,8 @@ from lightshuttle_runtime.runtime import (
     ContainerUnhealthyError,
     DockerRuntime,
     HealthcheckSpec,
+    _health,
 )
-from lightshuttle_runtime.runtime import _health
 
 pytestmark = pytest.mark.anyio
 
