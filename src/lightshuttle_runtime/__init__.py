@@ -24,6 +24,7 @@ from ._errors import (
     StreamError,
     StreamInterruptedError,
     StreamTruncatedError,
+    UnsafeArchiveError,
     UnsupportedHostError,
 )
 from ._reference import ImageReference, parse_reference
@@ -60,6 +61,7 @@ __all__ = [
     "StreamInterruptedError",
     "StreamTruncatedError",
     "TransportKind",
+    "UnsafeArchiveError",
     "UnsupportedHostError",
     "WaitCondition",
     "__version__",

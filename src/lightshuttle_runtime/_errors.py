@@ -25,6 +25,7 @@ __all__ = [
     "StreamError",
     "StreamInterruptedError",
     "StreamTruncatedError",
+    "UnsafeArchiveError",
     "UnsupportedHostError",
 ]
 
@@ -214,3 +215,20 @@ class StreamInterruptedError(StreamError, DockerConnectionError):
 
     Everything received before the break has already been yielded.
     """
+
+
+class UnsafeArchiveError(DockerError):
+    """A tar archive holds an entry that would land outside the extraction directory.
+
+    Raised before anything is written: an absolute path, a ``..`` component, a symlink or
+    hard link pointing outside, an entry reached through a symlink, or a device file or FIFO.
+
+    Attributes:
+        member: the offending entry's name, as stored in the archive.
+        reason: why it was refused.
+    """
+
+    def __init__(self, message: str, *, member: str, reason: str) -> None:
+        super().__init__(message)
+        self.member = member
+        self.reason = reason

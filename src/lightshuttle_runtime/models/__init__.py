@@ -1,6 +1,8 @@
 """msgspec models of the Docker Engine API's JSON payloads, one module per API area."""
 
+from ._archive import ContainerPathStat
 from ._base import Model
+from ._build import BuildMessage
 from ._containers import (
     ContainerConfig,
     ContainerCreateRequest,
@@ -24,15 +26,36 @@ from ._containers import (
     RestartPolicy,
 )
 from ._events import EventActor, EventMessage
+from ._exec import (
+    ExecConfig,
+    ExecCreateResponse,
+    ExecInspect,
+    ExecProcessConfig,
+    ExecStartConfig,
+)
 from ._images import ErrorDetail, ImageInspect, ProgressDetail, ProgressMessage
+from ._networks import (
+    IPAM,
+    IPAMConfig,
+    Network,
+    NetworkConnectRequest,
+    NetworkContainer,
+    NetworkCreateRequest,
+    NetworkCreateResponse,
+    NetworkDisconnectRequest,
+)
 from ._system import ComponentVersion, PingInfo, SystemVersion
+from ._volumes import Volume, VolumeCreateRequest, VolumeListResponse, VolumeUsageData
 
 __all__ = [
+    "IPAM",
+    "BuildMessage",
     "ComponentVersion",
     "ContainerConfig",
     "ContainerCreateRequest",
     "ContainerCreateResponse",
     "ContainerInspect",
+    "ContainerPathStat",
     "ContainerState",
     "ContainerSummary",
     "ContainerWaitExitError",
@@ -41,14 +64,26 @@ __all__ = [
     "ErrorDetail",
     "EventActor",
     "EventMessage",
+    "ExecConfig",
+    "ExecCreateResponse",
+    "ExecInspect",
+    "ExecProcessConfig",
+    "ExecStartConfig",
     "Health",
     "HealthConfig",
     "HealthcheckResult",
     "HostConfig",
+    "IPAMConfig",
     "ImageInspect",
     "Model",
     "Mount",
     "MountPoint",
+    "Network",
+    "NetworkConnectRequest",
+    "NetworkContainer",
+    "NetworkCreateRequest",
+    "NetworkCreateResponse",
+    "NetworkDisconnectRequest",
     "NetworkSettings",
     "NetworkingConfig",
     "PingInfo",
@@ -58,4 +93,8 @@ __all__ = [
     "ProgressMessage",
     "RestartPolicy",
     "SystemVersion",
+    "Volume",
+    "VolumeCreateRequest",
+    "VolumeListResponse",
+    "VolumeUsageData",
 ]
