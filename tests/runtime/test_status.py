@@ -97,9 +97,8 @@ def test_state_maps_to_status(info: ContainerInspect, expected: ContainerStatus)
 
 
 def test_statuses_compare_by_kind_and_exit_code() -> None:
-    assert Stopped(0) != Stopped(1)
-    assert Stopped(0) != Running()
-    assert Running() != Healthy()
+    statuses: list[ContainerStatus] = [Stopped(0), Stopped(1), Running(), Healthy(), Stopped()]
+    assert len(set(statuses)) == 5
     assert Stopped() == Stopped(None)
 
 

@@ -65,6 +65,7 @@ async def await_healthy(client: DockerClient, container_id: str, inspect: Inspec
         ContainerNotFoundError, InspectError: from ``inspect``.
     """
     events = client.events.stream(filters={"type": ["container"], "container": [container_id]})
+    await _subscribe(events)
     async with events:
         if is_ready(await inspect(container_id)):
             return
@@ -83,6 +84,13 @@ async def await_healthy(client: DockerClient, container_id: str, inspect: Inspec
                     break
         if failure is not None:
             raise failure
+
+
+async def _subscribe(events: EngineStream[EventMessage]) -> None:
+    try:
+        await events.open()
+    except DockerError:
+        await events.aclose()  # no events (refused or failed): the safety poll carries on alone
 
 
 async def _forward_events(
