@@ -1,0 +1,32 @@
+"""Decoding the raw (``Tty=true``) attach, logs and exec stream.
+
+Source: ``GET /containers/{id}/logs``, ``POST /containers/{id}/attach`` and
+``POST /exec/{id}/start`` on a TTY (``Content-Type: application/vnd.docker.raw-stream``
+since API 1.42; before that, tell by ``Config.Tty``). A TTY merges stdout and stderr,
+so the bytes carry no framing and all count as stdout.
+"""
+
+from __future__ import annotations
+
+from ._multiplexed import STDOUT, Frame
+
+__all__ = ["RawDecoder"]
+
+
+class RawDecoder:
+    """A pass-through decoder: each non-empty chunk becomes one ``Frame(STDOUT, data)``.
+
+    There is no line buffering: bytes are handed on as they arrive.
+    """
+
+    __slots__ = ()
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Return ``[Frame(STDOUT, data)]``, or ``[]`` for an empty chunk."""
+        if not data:
+            return []
+        return [Frame(STDOUT, bytes(data))]
+
+    def close(self) -> list[Frame]:
+        """Return ``[]``: a raw stream cannot end inside an item."""
+        return []
