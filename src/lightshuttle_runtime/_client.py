@@ -10,7 +10,16 @@ import httpx
 
 from ._config import DEFAULT_TIMEOUT, EngineAddress, Timeouts, parse_version, resolve_host
 from ._session import EngineSession
-from .api import ContainersAPI, EventsAPI, ImagesAPI, SystemAPI
+from .api import (
+    ArchivesAPI,
+    ContainersAPI,
+    EventsAPI,
+    ExecAPI,
+    ImagesAPI,
+    NetworksAPI,
+    SystemAPI,
+    VolumesAPI,
+)
 
 __all__ = ["DockerClient", "TransportKind"]
 
@@ -22,7 +31,8 @@ class DockerClient:
     """An async client of one Docker-compatible engine (Docker, Podman).
 
     Use it as ``async with DockerClient() as docker:``; the endpoints are grouped by area:
-    ``docker.containers``, ``docker.images``, ``docker.system``.
+    ``docker.containers``, ``docker.images``, ``docker.system``, ``docker.exec``,
+    ``docker.networks``, ``docker.volumes``, ``docker.archives``.
 
     Args:
         host: ``unix:///path/to.sock`` (or a bare path); default ``DOCKER_HOST``, then
@@ -67,6 +77,10 @@ class DockerClient:
         self.containers = ContainersAPI(self._session)
         self.images = ImagesAPI(self._session)
         self.system = SystemAPI(self._session)
+        self.exec = ExecAPI(self._session)
+        self.networks = NetworksAPI(self._session)
+        self.volumes = VolumesAPI(self._session)
+        self.archives = ArchivesAPI(self._session)
         self.events = EventsAPI(self._session)
 
     @property

@@ -1,0 +1,93 @@
+"""Volume endpoints: create, inspect, list, remove."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .._session import EngineSession
+from .._validate import Filters, check_identifier, check_name, normalize_filters
+from ..models import Volume, VolumeCreateRequest, VolumeListResponse
+
+__all__ = ["VolumesAPI"]
+
+
+class VolumesAPI:
+    """``/volumes/...`` endpoints. Reached as ``client.volumes``."""
+
+    def __init__(self, session: EngineSession) -> None:
+        self._session = session
+
+    async def create(
+        self,
+        name: str | None = None,
+        *,
+        driver: str = "local",
+        driver_opts: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> Volume:
+        """``POST /volumes/create``.
+
+        Creating a name that exists returns the existing volume unchanged (its labels are
+        not updated) on both Docker and Podman: compare :attr:`Volume.labels` if it matters.
+
+        Args:
+            name: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``; the engine picks a random one when omitted.
+            driver: the volume driver.
+            driver_opts: options for the driver (``type``, ``device``, ``o`` for ``local``).
+            labels: metadata, e.g. ``{"lightshuttle.project": "web"}``.
+
+        Raises:
+            InvalidArgumentError: the name would be rejected (checked before sending).
+            ServerError: the driver failed.
+        """
+        request = VolumeCreateRequest(
+            name=None if name is None else check_name(name, what="volume name"),
+            driver=driver,
+            driver_opts=dict(driver_opts) if driver_opts else None,
+            labels=dict(labels) if labels else None,
+        )
+        return await self._session.request_json("POST", "/volumes/create", Volume, json=request)
+
+    async def inspect(self, name: str) -> Volume:
+        """``GET /volumes/{name}``.
+
+        Raises:
+            NotFoundError: no such volume.
+            DecodeError: the answer does not match :class:`Volume`.
+        """
+        return await self._session.request_json("GET", f"/volumes/{_volume(name)}", Volume)
+
+    async def list(self, *, filters: Filters | None = None) -> VolumeListResponse:
+        """``GET /volumes``.
+
+        Args:
+            filters: e.g. ``{"label": ["lightshuttle.project=web"]}``, ``{"dangling": "true"}``,
+                ``{"driver": "local"}``. ``name`` matches a *part* of the name.
+
+        Returns:
+            ``volumes`` (``None`` or empty when there are none) and the engine's ``warnings``.
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings.
+        """
+        return await self._session.request_json(
+            "GET", "/volumes", VolumeListResponse, params={"filters": normalize_filters(filters)}
+        )
+
+    async def remove(self, name: str, *, force: bool = False) -> None:
+        """``DELETE /volumes/{name}``.
+
+        Args:
+            force: remove it even if the driver reports an error (not when it is in use).
+
+        Raises:
+            NotFoundError: no such volume.
+            ConflictError: a container uses it (Docker 409; Podman 409 "volume is being used").
+        """
+        await self._session.send(
+            "DELETE", f"/volumes/{_volume(name)}", params={"force": force or None}
+        )
+
+
+def _volume(value: str) -> str:
+    return check_identifier(value, what="volume name")

@@ -1,0 +1,122 @@
+"""Volumes: create, inspect, list, remove, on Docker and Podman."""
+
+from __future__ import annotations
+
+import contextlib
+
+import msgspec
+import pytest
+
+from lightshuttle_runtime import ConflictError, DockerClient, InvalidArgumentError, NotFoundError
+from lightshuttle_runtime.models import (
+    ContainerCreateRequest,
+    HostConfig,
+    Mount,
+    Volume,
+    VolumeListResponse,
+)
+from tests.conftest import Engine
+
+pytestmark = pytest.mark.anyio
+
+VOLUME = "ls-br-vol"
+USER = "ls-br-vol-user"
+
+
+async def _clean(docker: DockerClient) -> None:
+    with contextlib.suppress(NotFoundError):
+        await docker.containers.remove(USER, force=True)
+    with contextlib.suppress(NotFoundError):
+        await docker.volumes.remove(VOLUME)
+
+
+async def test_create_inspect_list_remove(docker: DockerClient, engine: Engine) -> None:
+    await _clean(docker)
+    created = await docker.volumes.create(VOLUME, labels={"lightshuttle.test": "volumes"})
+    try:
+        assert isinstance(created, Volume)
+        assert (created.name, created.driver, created.scope) == (VOLUME, "local", "local")
+        assert created.labels == {"lightshuttle.test": "volumes"}
+        assert created.mountpoint.endswith(f"/{VOLUME}/_data")
+        info = await docker.volumes.inspect(VOLUME)
+        assert (info.name, info.labels) == (VOLUME, created.labels)
+        listed = await docker.volumes.list(filters={"label": "lightshuttle.test=volumes"})
+        assert [volume.name for volume in listed.volumes or []] == [VOLUME]
+        # Docker answers "Warnings": null, Podman "Warnings": [].
+        assert not listed.warnings
+        empty = await docker.volumes.list(filters={"label": "lightshuttle.test=none"})
+        assert not empty.volumes
+    finally:
+        await docker.volumes.remove(VOLUME)
+    with pytest.raises(NotFoundError):
+        await docker.volumes.inspect(VOLUME)
+    with pytest.raises(NotFoundError):
+        await docker.volumes.remove(VOLUME)
+
+
+async def test_creating_an_existing_name_returns_it_unchanged(docker: DockerClient) -> None:
+    await _clean(docker)
+    first = await docker.volumes.create(VOLUME, labels={"generation": "1"})
+    try:
+        # Both engines answer 201 with the existing volume; the new labels are ignored.
+        again = await docker.volumes.create(VOLUME, labels={"generation": "2"})
+        assert again.name == first.name
+        assert again.labels == {"generation": "1"}
+    finally:
+        await docker.volumes.remove(VOLUME)
+
+
+async def test_a_volume_in_use_is_a_conflict(docker: DockerClient, engine: Engine) -> None:
+    await _clean(docker)
+    await docker.volumes.create(VOLUME)
+    created = await docker.containers.create(
+        ContainerCreateRequest(
+            image="busybox:local",
+            cmd=["true"],
+            host_config=HostConfig(mounts=[Mount(target="/data", source=VOLUME, type="volume")]),
+        ),
+        name=USER,
+    )
+    try:
+        with pytest.raises(ConflictError) as caught:
+            await docker.volumes.remove(VOLUME)
+        assert caught.value.status == 409
+    finally:
+        await docker.containers.remove(created.id, force=True)
+        await docker.volumes.remove(VOLUME)
+
+
+async def test_engine_named_volume(docker: DockerClient) -> None:
+    created = await docker.volumes.create()
+    try:
+        assert len(created.name) == 64
+        assert not created.labels
+    finally:
+        await docker.volumes.remove(created.name)
+
+
+async def test_bad_name_is_refused_before_sending(docker: DockerClient) -> None:
+    with pytest.raises(InvalidArgumentError, match="volume name"):
+        await docker.volumes.create("bad/name")
+    with pytest.raises(InvalidArgumentError):
+        await docker.volumes.remove("")
+
+
+def test_volume_list_decodes_both_engines() -> None:
+    docker_answer = (
+        b'{"Volumes":[{"CreatedAt":"2026-11-30T09:53:05Z","Driver":"local","Labels":{"a":"b"},'
+        b'"Mountpoint":"/var/lib/docker/volumes/v/_data","Name":"v","Options":null,'
+        b'"Scope":"local"}],"Warnings":null}'
+    )
+    podman_answer = (
+        b'{"Volumes":[{"CreatedAt":"2026-11-30T09:53:06Z","Driver":"local","Labels":{"a":"b"},'
+        b'"Mountpoint":"/var/lib/containers/storage/volumes/v/_data","Name":"v","Options":{},'
+        b'"Scope":"local"}],"Warnings":[]}'
+    )
+    for raw in (docker_answer, podman_answer):
+        answer = msgspec.json.decode(raw, type=VolumeListResponse)
+        assert answer.volumes is not None
+        (volume,) = answer.volumes
+        assert (volume.name, volume.labels) == ("v", {"a": "b"})
+        assert volume.created_at is not None and volume.created_at.startswith("2026-11-30T")
+        assert volume.mountpoint.endswith("/v/_data")
