@@ -1,0 +1,330 @@
+"""Container endpoints against the real engines, each test once on Docker and once on Podman.
+
+The tests are replay-friendly (they will also run from recorded cassettes): fixed container
+names ``ls-test-...`` whose leftovers are removed first, no random values, no clock-dependent
+query parameters, no assertions on timing.
+
+Engine differences met here:
+- a name in use: Docker 409, Podman 500 "... already in use" (both ConflictError);
+- kill of a stopped container: Docker 409, Podman 500 "container state improper" (both
+  ConflictError);
+- log timestamps: Docker RFC3339 with 9 fraction digits, Podman whole seconds;
+- error messages differ in wording ("No such container: x" vs "no container with name or ID").
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import anyio
+import pytest
+
+from lightshuttle_runtime import (
+    ConflictError,
+    DockerClient,
+    Frame,
+    InvalidArgumentError,
+    NotFoundError,
+    StampedFrame,
+)
+from lightshuttle_runtime.models import ContainerCreateRequest
+from tests.conftest import Engine
+
+pytestmark = pytest.mark.anyio
+
+IMAGE = "busybox:local"
+CHATTY = ["sh", "-c", "echo out; echo err >&2; sleep 30"]
+# Bounds a wait or a followed stream, so a regression fails instead of hanging.
+PATIENCE = 60
+
+
+@contextlib.asynccontextmanager
+async def container(
+    docker: DockerClient,
+    name: str,
+    cmd: Sequence[str] = CHATTY,
+    *,
+    tty: bool = False,
+    labels: dict[str, str] | None = None,
+) -> AsyncIterator[str]:
+    """A fresh container ``name`` (a leftover of that name is removed first); removed after."""
+    await remove_if_present(docker, name)
+    created = await docker.containers.create(
+        ContainerCreateRequest(image=IMAGE, cmd=list(cmd), tty=tty, labels=labels), name=name
+    )
+    try:
+        yield created.id
+    finally:
+        with anyio.CancelScope(shield=True):
+            await remove_if_present(docker, name)
+
+
+async def remove_if_present(docker: DockerClient, name: str) -> None:
+    with contextlib.suppress(NotFoundError):
+        await docker.containers.remove(name, force=True)
+
+
+def joined(frames: Sequence[Frame | StampedFrame], stream: int) -> bytes:
+    return b"".join(frame.data for frame in frames if frame.stream == stream)
+
+
+async def test_create_start_inspect_stop_remove(docker: DockerClient) -> None:
+    name = "ls-test-roundtrip"
+    async with container(docker, name, labels={"ls-test": "roundtrip"}) as container_id:
+        created = await docker.containers.inspect(name)
+        assert created.id == container_id
+        assert created.name == f"/{name}"  # both engines keep the leading slash
+        assert created.state.status == "created" and not created.state.running
+        assert created.config.cmd == CHATTY
+        assert created.config.labels == {"ls-test": "roundtrip"}
+
+        assert await docker.containers.start(name) is True
+        running = await docker.containers.inspect(container_id)
+        assert running.state.status == "running" and running.state.running
+        assert running.state.pid is not None and running.state.pid > 0
+
+        # t=0: no grace period (sh as PID 1 ignores SIGTERM), so the engine kills at once
+        assert await docker.containers.stop(name, t=0) is True
+        stopped = await docker.containers.inspect(name)
+        assert stopped.state.status == "exited" and not stopped.state.running
+        assert stopped.state.exit_code == 137  # 128 + SIGKILL
+
+        await docker.containers.remove(name)
+        with pytest.raises(NotFoundError):
+            await docker.containers.inspect(name)
+
+
+async def test_start_twice_is_false_the_second_time(docker: DockerClient) -> None:
+    async with container(docker, "ls-test-start-twice"):
+        assert await docker.containers.start("ls-test-start-twice") is True
+        assert await docker.containers.start("ls-test-start-twice") is False  # 304
+
+
+async def test_stop_twice_is_false_the_second_time(docker: DockerClient) -> None:
+    async with container(docker, "ls-test-stop-twice"):
+        await docker.containers.start("ls-test-stop-twice")
+        assert await docker.containers.stop("ls-test-stop-twice", t=0) is True
+        assert await docker.containers.stop("ls-test-stop-twice", t=0) is False  # 304
+
+
+async def test_kill(docker: DockerClient) -> None:
+    name = "ls-test-kill"
+    async with container(docker, name):
+        await docker.containers.start(name)
+        await docker.containers.kill(name)
+        with anyio.fail_after(PATIENCE):
+            exited = await docker.containers.wait(name)
+        assert exited.status_code == 137
+        assert (await docker.containers.inspect(name)).state.status == "exited"
+        # Docker answers 409, Podman 500 "container state improper": both a ConflictError
+        with pytest.raises(ConflictError, match=r"not running|can only kill running"):
+            await docker.containers.kill(name)
+
+
+async def test_kill_with_a_signal(docker: DockerClient) -> None:
+    name = "ls-test-kill-signal"
+    trap = ["sh", "-c", "trap 'exit 7' USR1; echo ready; while :; do sleep 0.1; done"]
+    async with container(docker, name, trap):
+        async with docker.containers.waiter(name) as exited:
+            await docker.containers.start(name)
+            with anyio.fail_after(PATIENCE):
+                # "ready" is printed once the trap is set
+                async with docker.containers.logs(name, tty=False, follow=True) as stream:
+                    async for frame in stream:
+                        if b"ready" in frame.data:
+                            break
+                await docker.containers.kill(name, signal="SIGUSR1")
+                result = await exited.result()
+        assert result.status_code == 7
+
+
+@pytest.mark.parametrize("verb", ["inspect", "remove", "start", "stop", "kill"])
+async def test_missing_container_is_not_found(docker: DockerClient, verb: str) -> None:
+    name = "ls-test-never-created"
+    await remove_if_present(docker, name)
+    with pytest.raises(NotFoundError) as caught:
+        await getattr(docker.containers, verb)(name)
+    error = caught.value
+    assert error.status == 404
+    assert name in error.message
+    assert error.path is not None and error.path.endswith(
+        f"/containers/{name}"
+        + {"inspect": "/json", "remove": "", "start": "/start", "stop": "/stop", "kill": "/kill"}[
+            verb
+        ]
+    )
+
+
+async def test_name_in_use_is_a_conflict(docker: DockerClient, engine: Engine) -> None:
+    name = "ls-test-name-in-use"
+    async with container(docker, name):
+        with pytest.raises(ConflictError) as caught:
+            await docker.containers.create(ContainerCreateRequest(image=IMAGE), name=name)
+    # Docker: 409 "Conflict. The container name ... is already in use";
+    # Podman: 500 "container create: ... already in use".
+    assert caught.value.status == (500 if engine.is_podman else 409)
+    assert "already in use" in caught.value.message
+    assert caught.value.method == "POST"
+
+
+async def test_create_from_a_missing_image_is_not_found(docker: DockerClient) -> None:
+    await remove_if_present(docker, "ls-test-no-image")
+    with pytest.raises(NotFoundError, match=r"(?i)no such image|image not known"):
+        await docker.containers.create(
+            ContainerCreateRequest(image="ls-test-missing:none"), name="ls-test-no-image"
+        )
+
+
+async def test_invalid_name_is_rejected_before_sending(docker: DockerClient) -> None:
+    with pytest.raises(InvalidArgumentError, match="container name"):
+        await docker.containers.create(ContainerCreateRequest(image=IMAGE), name="-bad name")
+
+
+async def test_list_with_a_label_filter(docker: DockerClient) -> None:
+    label = "ls-test.group"
+    async with (
+        container(docker, "ls-test-list-a", labels={label: "a"}) as a_id,
+        container(docker, "ls-test-list-b", labels={label: "b"}),
+    ):
+        only_a = await docker.containers.list(all_=True, filters={"label": [f"{label}=a"]})
+        assert [(summary.id, summary.names) for summary in only_a] == [(a_id, ["/ls-test-list-a"])]
+        assert only_a[0].labels == {label: "a"}
+        assert only_a[0].state == "created"
+
+        both = await docker.containers.list(all_=True, filters={"label": label})
+        assert sorted(name for summary in both for name in summary.names or []) == [
+            "/ls-test-list-a",
+            "/ls-test-list-b",
+        ]
+        # without all_, created (never started) containers are not listed
+        assert await docker.containers.list(filters={"label": [f"{label}=a"]}) == []
+
+
+async def test_wait_not_running_returns_the_exit_code(docker: DockerClient) -> None:
+    name = "ls-test-wait"
+    async with container(docker, name, ["sh", "-c", "exit 3"]):
+        await docker.containers.start(name)
+        with anyio.fail_after(PATIENCE):
+            result = await docker.containers.wait(name, condition="not-running")
+        assert result.status_code == 3
+        assert result.error is None or not result.error.message
+
+
+async def test_wait_next_exit_registered_before_start(docker: DockerClient) -> None:
+    name = "ls-test-wait-next"
+    async with container(docker, name, ["sh", "-c", "exit 5"]):
+        async with docker.containers.waiter(name, condition="next-exit") as exited:
+            await docker.containers.start(name)
+            with anyio.fail_after(PATIENCE):
+                result = await exited.result()
+        assert result.status_code == 5
+
+
+async def test_wait_on_a_missing_container_is_not_found(docker: DockerClient) -> None:
+    await remove_if_present(docker, "ls-test-never-created")
+    with pytest.raises(NotFoundError):
+        await docker.containers.wait("ls-test-never-created")
+
+
+async def run_to_exit(docker: DockerClient, name: str) -> None:
+    async with docker.containers.waiter(name, condition="next-exit") as exited:
+        await docker.containers.start(name)
+        with anyio.fail_after(PATIENCE):
+            await exited.result()
+
+
+async def test_logs_separate_stdout_and_stderr(docker: DockerClient) -> None:
+    name = "ls-test-logs"
+    async with container(docker, name, ["sh", "-c", "echo out; echo err >&2; echo two"]):
+        await run_to_exit(docker, name)
+        async with docker.containers.logs(name, tty=False) as stream:
+            frames = [frame async for frame in stream]
+        assert all(isinstance(frame, Frame) for frame in frames)
+        # the order between stdout and stderr is not kept by either engine
+        assert joined(frames, 1) == b"out\ntwo\n"
+        assert joined(frames, 2) == b"err\n"
+
+        async with docker.containers.logs(name, tty=False, stderr=False) as stream:
+            assert [frame async for frame in stream] == [Frame(1, b"out\n"), Frame(1, b"two\n")]
+
+
+async def test_logs_tail(docker: DockerClient) -> None:
+    name = "ls-test-logs-tail"
+    async with container(docker, name, ["sh", "-c", "echo one; echo two; echo three"]):
+        await run_to_exit(docker, name)
+        async with docker.containers.logs(name, tty=False, tail=2) as stream:
+            assert [frame async for frame in stream] == [Frame(1, b"two\n"), Frame(1, b"three\n")]
+        async with docker.containers.logs(name, tty=False, tail=0) as stream:
+            assert [frame async for frame in stream] == []
+
+
+async def test_logs_of_a_tty_container_are_raw(docker: DockerClient) -> None:
+    name = "ls-test-logs-tty"
+    async with container(docker, name, ["sh", "-c", "echo out; echo err >&2"], tty=True):
+        await run_to_exit(docker, name)
+        assert (await docker.containers.inspect(name)).config.tty is True
+        async with docker.containers.logs(name, tty=True) as stream:
+            frames = [frame async for frame in stream]
+        # a TTY merges both streams into stdout, with the terminal's \r\n line ends
+        assert {frame.stream for frame in frames} == {1}
+        assert joined(frames, 1) == b"out\r\nerr\r\n"
+
+
+async def test_logs_with_timestamps(docker: DockerClient, engine: Engine) -> None:
+    name = "ls-test-logs-time"
+    async with container(docker, name, ["sh", "-c", "echo out; echo err >&2; echo two"]):
+        await run_to_exit(docker, name)
+        state = (await docker.containers.inspect(name)).state
+        async with docker.containers.logs(name, tty=False, timestamps=True) as stream:
+            frames = [frame async for frame in stream]
+    assert all(isinstance(frame, StampedFrame) for frame in frames)
+    assert joined(frames, 1) == b"out\ntwo\n"
+    assert joined(frames, 2) == b"err\n"
+    assert state.started_at is not None and state.finished_at is not None
+    # The engine stamps a line when it reads it, which may be a little after the exit it
+    # records: only check that the stamps are this run's, not the reader's clock or zero.
+    slack = timedelta(seconds=5)
+    started = parse_engine_time(state.started_at) - slack
+    finished = parse_engine_time(state.finished_at) + slack
+    for frame in frames:
+        assert frame.timestamp.tzinfo is UTC
+        assert started <= frame.timestamp <= finished
+    if engine.is_podman:
+        # Podman 4 writes whole seconds ("2026-11-30T09:33:32Z ")
+        assert all(frame.timestamp.microsecond == 0 for frame in frames)
+    else:
+        # Docker writes nine fraction digits; three lines all on a whole second would be a fluke
+        assert any(frame.timestamp.microsecond != 0 for frame in frames)
+
+
+def parse_engine_time(text: str) -> datetime:
+    """An RFC3339Nano time from inspect, truncated to microseconds."""
+    head, dot, rest = text.rstrip("Z").partition(".")
+    fraction = f".{rest[:6]}" if dot else ""
+    return datetime.fromisoformat(f"{head}{fraction}+00:00")
+
+
+async def test_logs_follow_ends_when_the_container_exits(docker: DockerClient) -> None:
+    name = "ls-test-logs-follow"
+    async with container(docker, name, ["sh", "-c", "echo one; sleep 1; echo two >&2; exit 3"]):
+        await docker.containers.start(name)
+        with anyio.fail_after(PATIENCE):
+            async with docker.containers.logs(name, tty=False, follow=True) as stream:
+                frames = [frame async for frame in stream]
+        assert frames == [Frame(1, b"one\n"), Frame(2, b"two\n")]
+        assert (await docker.containers.inspect(name)).state.exit_code == 3
+
+
+async def test_logs_of_a_missing_container_is_not_found(docker: DockerClient) -> None:
+    await remove_if_present(docker, "ls-test-never-created")
+    with pytest.raises(NotFoundError):
+        async with docker.containers.logs("ls-test-never-created", tty=False) as stream:
+            async for _ in stream:
+                pass
+
+
+async def test_logs_needs_stdout_or_stderr(docker: DockerClient) -> None:
+    with pytest.raises(InvalidArgumentError, match="stdout=True or stderr=True"):
+        docker.containers.logs("ls-test-logs", tty=False, stdout=False, stderr=False)
