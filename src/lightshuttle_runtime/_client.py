@@ -12,6 +12,7 @@ from ._config import DEFAULT_TIMEOUT, EngineAddress, Timeouts, parse_version, re
 from ._session import EngineSession
 from .api import (
     ArchivesAPI,
+    BuildAPI,
     ContainersAPI,
     EventsAPI,
     ExecAPI,
@@ -32,7 +33,8 @@ class DockerClient:
 
     Use it as ``async with DockerClient() as docker:``; the endpoints are grouped by area:
     ``docker.containers``, ``docker.images``, ``docker.system``, ``docker.exec``,
-    ``docker.networks``, ``docker.volumes``, ``docker.archives``.
+    ``docker.networks``, ``docker.volumes``, ``docker.archives``; ``docker.build(...)`` builds an
+    image (``POST /build``).
 
     Args:
         host: ``unix:///path/to.sock`` (or a bare path); default ``DOCKER_HOST``, then
@@ -82,6 +84,8 @@ class DockerClient:
         self.volumes = VolumesAPI(self._session)
         self.archives = ArchivesAPI(self._session)
         self.events = EventsAPI(self._session)
+        #: ``POST /build``: see :meth:`BuildAPI.build`.
+        self.build = BuildAPI(self._session).build
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:

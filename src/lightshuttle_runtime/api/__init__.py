@@ -1,6 +1,7 @@
 """The Docker Engine API, one module per area; reached through :class:`DockerClient`."""
 
 from ._archive import ArchivesAPI, ArchiveStream
+from ._build import BuildAPI, BuildContextSource, encode_registry_config
 from ._containers import ContainersAPI, ContainerWaiter, WaitCondition
 from ._events import EventsAPI
 from ._exec import ExecAPI, ExecResult
@@ -12,6 +13,8 @@ from ._volumes import VolumesAPI
 __all__ = [
     "ArchiveStream",
     "ArchivesAPI",
+    "BuildAPI",
+    "BuildContextSource",
     "ContainerWaiter",
     "ContainersAPI",
     "EventsAPI",
@@ -23,4 +26,5 @@ __all__ = [
     "VolumesAPI",
     "WaitCondition",
     "encode_registry_auth",
+    "encode_registry_config",
 ]
