@@ -60,3 +60,63 @@ def test_errors_pass_through() -> None:
     assert truncated.feed(frame(1, b"abc")[:-1]) == []
     with pytest.raises(StreamTruncatedError):
         truncated.close()
+
+
+# Bodies recorded from GET /containers/{id}/logs?stdout=1&stderr=1&timestamps=1 for
+# sh -c 'printf abc; sleep 1; printf "def\n"; printf err >&2; sleep 1; echo more >&2; echo done'
+DOCKER_BODY = (
+    b"\x01\x00\x00\x00\x00\x00\x00&2026-11-30T10:01:02.564635641Z abcdef\n"
+    b"\x01\x00\x00\x00\x00\x00\x00$2026-11-30T10:01:03.567963862Z done\n"
+    b"\x02\x00\x00\x00\x00\x00\x00'2026-11-30T10:01:03.568148096Z errmore\n"
+)
+PODMAN_BODY = (
+    b"\x01\x00\x00\x00\x00\x00\x00\x182026-11-30T10:01:05Z abc"
+    b"\x01\x00\x00\x00\x00\x00\x00\x192026-11-30T10:01:06Z def\n"
+    b"\x02\x00\x00\x00\x00\x00\x00\x182026-11-30T10:01:06Z err"
+    b"\x01\x00\x00\x00\x00\x00\x00\x1a2026-11-30T10:01:07Z done\n"
+    b"\x02\x00\x00\x00\x00\x00\x00\x1a2026-11-30T10:01:07Z more\n"
+)
+
+
+def at(second: int, micro: int = 0) -> datetime:
+    return datetime(2026, 11, 30, 10, 1, second, micro, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            DOCKER_BODY,
+            [
+                StampedFrame(STDOUT, at(2, 564635), b"abcdef\n"),
+                StampedFrame(STDOUT, at(3, 567963), b"done\n"),
+                StampedFrame(STDERR, at(3, 568148), b"errmore\n"),
+            ],
+        ),
+        (
+            PODMAN_BODY,
+            [
+                StampedFrame(STDOUT, at(5), b"abc"),
+                StampedFrame(STDOUT, at(6), b"def\n"),
+                StampedFrame(STDERR, at(6), b"err"),
+                StampedFrame(STDOUT, at(7), b"done\n"),
+                StampedFrame(STDERR, at(7), b"more\n"),
+            ],
+        ),
+    ],
+    ids=["docker", "podman"],
+)
+def test_recorded_bodies_in_any_split(body: bytes, expected: list[StampedFrame]) -> None:
+    for size in (1, 7, 30, len(body)):
+        decoder = LogDecoder(tty=False, timestamps=True, clock=lambda: READ_TIME)
+        got = [item for i in range(0, len(body), size) for item in decoder.feed(body[i : i + size])]
+        assert got + decoder.close() == expected
+
+
+def test_recorded_docker_tty_body() -> None:
+    body = b"2026-11-30T10:01:24.601427818Z abcdef\r\n2026-11-30T10:01:24.601470662Z done\r\n"
+    decoder = LogDecoder(tty=True, timestamps=True)
+    assert decoder.feed(body[:40]) + decoder.feed(body[40:]) + decoder.close() == [
+        StampedFrame(STDOUT, at(24, 601427), b"abcdef\r\n"),
+        StampedFrame(STDOUT, at(24, 601470), b"done\r\n"),
+    ]

@@ -295,3 +295,44 @@ def test_garbage_bytes_all_come_back(chunks: list[bytes]) -> None:
     assert all(p.data for p in pieces)
     if b" " not in original:
         assert joined == original
+
+
+# -- what the engines really send (recorded from Docker 20.10 and Podman 4.3) ----
+
+
+def test_podman_partial_writes_each_carry_a_prefix() -> None:
+    # sh -c 'printf abc; sleep 1; printf "def\n"; printf err >&2; sleep 1; echo more >&2; ...'
+    s = splitter()
+    frames = [
+        Frame(STDOUT, b"2026-11-30T10:01:05Z abc"),
+        Frame(STDOUT, b"2026-11-30T10:01:06Z def\n"),
+        Frame(STDERR, b"2026-11-30T10:01:06Z err"),
+        Frame(STDOUT, b"2026-11-30T10:01:07Z done\n"),
+        Frame(STDERR, b"2026-11-30T10:01:07Z more\n"),
+    ]
+    got = [piece for f in frames for piece in s.feed(f)]
+    at = [datetime(2026, 11, 30, 10, 1, second, tzinfo=UTC) for second in (5, 6, 7)]
+    assert got == [
+        StampedFrame(STDOUT, at[0], b"abc"),
+        StampedFrame(STDOUT, at[1], b"def\n"),
+        StampedFrame(STDERR, at[1], b"err"),
+        StampedFrame(STDOUT, at[2], b"done\n"),
+        StampedFrame(STDERR, at[2], b"more\n"),
+    ]
+
+
+def test_docker_long_line_messages_each_carry_a_prefix() -> None:
+    # Docker cuts a 20000-byte line into a 16 KiB message and the rest, same time.
+    s = splitter()
+    first = s.feed(Frame(STDOUT, DOCKER_T1 + b" " + b"x" * 16384))
+    rest = s.feed(Frame(STDOUT, DOCKER_T1 + b" " + b"x" * 3616 + b"\n"))
+    assert first == [StampedFrame(STDOUT, T1, b"x" * 16384)]
+    assert rest == [StampedFrame(STDOUT, T1, b"x" * 3616 + b"\n")]
+
+
+def test_continuation_frame_without_prefix_keeps_the_line_time() -> None:
+    s = splitter()
+    assert s.feed(Frame(STDOUT, PODMAN_T2 + b" 2024 ")) == [StampedFrame(STDOUT, T2, b"2024 ")]
+    assert s.feed(Frame(STDOUT, b"2024-01-02 is not a prefix\n")) == [
+        StampedFrame(STDOUT, T2, b"2024-01-02 is not a prefix\n")
+    ]

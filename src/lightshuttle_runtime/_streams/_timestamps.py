@@ -1,10 +1,13 @@
 """Splitting the timestamp prefix off log lines.
 
-Source: ``GET /containers/{id}/logs?timestamps=1`` (API 1.12+). Every line starts
-with an RFC 3339 time and one space: Docker writes exactly nine fraction digits
-(``2024-01-02T03:04:05.123456789Z``), Podman 4 whole seconds
-(``2026-11-30T09:33:32Z``). Lines do not line up with frames, and stdout and stderr
-interleave, so line starts are tracked per stream.
+Source: ``GET /containers/{id}/logs?timestamps=1`` (API 1.12+). Every log message
+starts with an RFC 3339 time and one space: Docker writes exactly nine fraction
+digits (``2024-01-02T03:04:05.123456789Z``), Podman 4 whole seconds
+(``2026-11-30T09:33:32Z``). A message is usually a line, but a long line is cut into
+several messages (Docker at 16 KiB, Podman at 8 KiB) and Podman also makes one of
+every partial write (``printf abc`` gives ``<time> abc`` with no newline), each with
+its own prefix. In a multiplexed body each message is one frame, so a prefix can
+start a line or a frame; stdout and stderr interleave, so this is tracked per stream.
 """
 
 from __future__ import annotations
@@ -92,10 +95,15 @@ class _LineState:
 class TimestampSplitter:
     """An incremental splitter of ``timestamps=1`` log frames into :class:`StampedFrame`.
 
-    Feed it the frames of a :class:`FrameDecoder` or :class:`RawDecoder`. It holds at
-    most ``_MAX_PREFIX`` bytes per stream (the start of a prefix cut by a frame end),
-    never whole lines. A line without a parsable prefix keeps all its bytes and gets
-    the read time.
+    Feed it the frames of a :class:`FrameDecoder` or :class:`RawDecoder`. A prefix is
+    looked for at each line start and at the start of each frame that continues a
+    line (an engine's partial-line message); a continuation frame without a prefix
+    keeps the line's timestamp. It holds at most ``_MAX_PREFIX`` bytes per stream (the
+    start of a prefix cut by a frame end), never whole lines. A line without a
+    parsable prefix keeps all its bytes and gets the read time.
+
+    Limit: Podman's TTY (raw) logs put the prefix of a partial-line message in the
+    middle of a line with nothing to mark it; it stays in the line's bytes.
 
     Args:
         clock: returns the read time (an aware UTC datetime); defaults to
@@ -117,15 +125,31 @@ class TimestampSplitter:
         if state.pending:
             data = state.pending + data
             state.pending = b""
-        elif state.at_line_start and data.find(b"\n") == len(data) - 1:
+        elif not state.at_line_start:
+            return self._continue_line(stream, state, data)
+        elif data.find(b"\n") == len(data) - 1:
             # The common case: the frame is one whole line.
             space = data.find(b" ", 0, _MAX_PREFIX + 1)
             stamp = parse_timestamp(data[:space]) if space > 0 else None
             if stamp is not None:
                 state.timestamp = stamp
                 return [_new_tuple(StampedFrame, (stream, stamp, data[space + 1 :]))]
+        return self._split_lines(stream, state, data, 0)
+
+    def _continue_line(self, stream: int, state: _LineState, data: bytes) -> list[StampedFrame]:
+        """Split a frame that starts inside a line, after its own prefix if it has one."""
+        space = data.find(b" ", 0, _MAX_PREFIX + 1)
+        stamp = parse_timestamp(data[:space]) if space > 0 else None
+        if stamp is None:
+            return self._split_lines(stream, state, data, 0)
+        state.timestamp = stamp
+        return self._split_lines(stream, state, data, space + 1)
+
+    def _split_lines(
+        self, stream: int, state: _LineState, data: bytes, pos: int
+    ) -> list[StampedFrame]:
+        """Return the line pieces of ``data[pos:]``, reading the prefix of each line."""
         out: list[StampedFrame] = []
-        pos = 0
         end = len(data)
         while pos < end:
             if state.at_line_start:
