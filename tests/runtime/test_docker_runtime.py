@@ -47,6 +47,7 @@ from lightshuttle_runtime.runtime import (
     StartError,
     StopError,
     Stopped,
+    _health,
 )
 
 pytestmark = pytest.mark.anyio
@@ -731,3 +732,12 @@ def test_every_runtime_error_derives_from_the_base() -> None:
         EngineConnectError,
     ):
         assert issubclass(error, ContainerRuntimeError)
+
+
+async def test_a_late_health_nudge_after_the_wait_ended_is_ignored() -> None:
+    # A cancelled event task may resume from a finished read and nudge once more after the
+    # waiter closed its receiving end; that must not fail the wait.
+    send, receive = anyio.create_memory_object_stream[None](1)
+    await receive.aclose()
+    async with send:
+        _health._nudge(send)

@@ -113,6 +113,8 @@ async def _tick(wake: MemoryObjectSendStream[None]) -> None:
 
 
 def _nudge(wake: MemoryObjectSendStream[None]) -> None:
-    # One pending nudge is enough: the waiter re-inspects and sees the latest state.
-    with contextlib.suppress(anyio.WouldBlock):
+    # One pending nudge is enough: the waiter re-inspects and sees the latest state. The
+    # waiter may also have finished already (its end closes the receiving side before the
+    # cancelled tasks reach a checkpoint).
+    with contextlib.suppress(anyio.WouldBlock, anyio.BrokenResourceError):
         wake.send_nowait(None)
