@@ -79,7 +79,9 @@ def test_unsupported_docker_host_names_its_source(monkeypatch: pytest.MonkeyPatc
         resolve_host()
 
 
-@pytest.mark.parametrize("host", ["docker.sock", "unix://relative.sock", "unix:/x.sock", "gopher://x"])
+@pytest.mark.parametrize(
+    "host", ["docker.sock", "unix://relative.sock", "unix:/x.sock", "gopher://x"]
+)
 def test_malformed_addresses_are_rejected(host: str) -> None:
     with pytest.raises(UnsupportedHostError, match="unix://"):
         resolve_host(host)

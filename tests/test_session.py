@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import anyio
@@ -69,10 +69,10 @@ class FakeEngine:
         return EngineSession(httpx.MockTransport(self), **kwargs)  # type: ignore[arg-type]
 
 
-def answer_with(status: int, body: bytes | str | dict[str, object] = b"") -> Handler:
+def answer_with(status: int, body: bytes | str | Mapping[str, object] = b"") -> Handler:
     def handler(_request: httpx.Request) -> httpx.Response:
-        if isinstance(body, dict):
-            return httpx.Response(status, json=body)
+        if isinstance(body, Mapping):
+            return httpx.Response(status, json=dict(body))
         return httpx.Response(status, content=body)
 
     return handler

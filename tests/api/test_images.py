@@ -21,6 +21,7 @@ import pytest
 
 from lightshuttle_runtime import (
     DockerClient,
+    DockerError,
     InvalidArgumentError,
     NotFoundError,
     ServerError,
@@ -60,21 +61,26 @@ async def test_inspect_a_missing_image_is_not_found(docker: DockerClient) -> Non
 
 
 async def test_pull_from_an_unreachable_registry(docker: DockerClient, engine: Engine) -> None:
+    error: DockerError
     with anyio.fail_after(120):
         if engine.is_podman:
             # 200 first, then one in-band {"error": ..., "errorDetail": {"message": ...}} line
             async with docker.images.pull(UNREACHABLE) as progress:
-                with pytest.raises(StreamError, match="connection refused") as caught:
+                with pytest.raises(StreamError, match="connection refused") as in_band:
                     async for _ in progress:
                         pass
-            assert caught.value.code is None  # Podman's errorDetail has no code
+            error = in_band.value
+            assert in_band.value.code is None  # Podman's errorDetail has no code
         else:
             # Docker fails before streaming: 500 with the registry's dial error
-            with pytest.raises(ServerError, match="connection refused") as caught:
+            with pytest.raises(ServerError, match="connection refused") as early:
                 async with docker.images.pull(UNREACHABLE) as progress:
                     async for _ in progress:
                         pass
-    assert caught.value.method == "POST"
+            error = early.value
+            assert early.value.status == 500
+    assert error.method == "POST"
+    assert error.path is not None and error.path.endswith("/images/create")
 
 
 async def test_pull_rejects_a_malformed_reference_before_sending(docker: DockerClient) -> None:

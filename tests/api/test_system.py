@@ -27,7 +27,7 @@ async def test_ping(docker: DockerClient, engine: Engine) -> None:
         assert ping.os_type == "linux"
 
 
-async def test_ping_does_not_negotiate(engine: Engine) -> None:
+async def test_ping_before_negotiation(engine: Engine) -> None:
     async with DockerClient(engine.host) as client:
         await client.system.ping()
         # /_ping is unversioned: the first versioned call still negotiates on its own
