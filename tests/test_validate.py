@@ -42,7 +42,24 @@ def test_identifiers_pass_through(value: str) -> None:
     assert check_identifier(value) == value
 
 
-@pytest.mark.parametrize("value", ["", "a b", "a?b", "a#b", "a\nb", "a\rb", "a\x00b", None, 7])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "a b",
+        "a?b",
+        "a#b",
+        "a\nb",
+        "a\rb",
+        "a\x00b",
+        None,
+        7,
+        "..",
+        ".",
+        "../images/x",
+        "a/../../info",
+    ],
+)
 def test_bad_identifiers_are_rejected(value: Any) -> None:
     with pytest.raises(InvalidArgumentError, match="not a valid reference"):
         check_identifier(value)

@@ -33,9 +33,15 @@ def check_identifier(value: str, *, what: str = "container id or name") -> str:
     """Return ``value`` if it can stand in a URL path as an object reference.
 
     Raises:
-        InvalidArgumentError: it is empty, not a string, or holds a character no reference has.
+        InvalidArgumentError: it is empty, not a string, holds a character no reference has, or
+            a ``.``/``..`` path segment (which would reach another endpoint).
     """
-    if not isinstance(value, str) or not value or any(c in value for c in "?#\x00\n\r "):
+    if (
+        not isinstance(value, str)
+        or not value
+        or any(c in value for c in "?#\x00\n\r ")
+        or any(segment in {".", ".."} for segment in value.split("/"))
+    ):
         raise InvalidArgumentError(f"{what} {value!r} is not a valid reference")
     return value
 
