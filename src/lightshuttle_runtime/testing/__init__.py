@@ -126,9 +126,56 @@ __all__ = [
     "split_version",
 ]
 
+# The fake engine (a scriptable HTTP server on a Unix socket) is exported when present. Its
+# own ``RecordedRequest`` (a request as the fake engine received it) stays in ``_fake_engine``:
+# here that name is the cassette's.
 try:
-    from ._fake_engine import FakeEngine  # type: ignore[import-not-found,unused-ignore]
+    from ._fake_engine import (  # type: ignore[import-not-found,unused-ignore]
+        Behaviour,
+        Close,
+        Echo,
+        FakeEngine,
+        Send,
+        Sleep,
+        Stall,
+        bad_chunk_size,
+        close_mid_body,
+        close_without_answer,
+        close_without_final_chunk,
+        garbage,
+        malformed_header,
+        malformed_status_line,
+        respond,
+        respond_json,
+        slow,
+        stall,
+        stall_mid_stream,
+        stream_chunks,
+        upgrade,
+    )
 except ImportError:  # pragma: no cover - until the fake engine lands
     pass
 else:
-    __all__ += ["FakeEngine"]
+    __all__ += [
+        "Behaviour",
+        "Close",
+        "Echo",
+        "FakeEngine",
+        "Send",
+        "Sleep",
+        "Stall",
+        "bad_chunk_size",
+        "close_mid_body",
+        "close_without_answer",
+        "close_without_final_chunk",
+        "garbage",
+        "malformed_header",
+        "malformed_status_line",
+        "respond",
+        "respond_json",
+        "slow",
+        "stall",
+        "stall_mid_stream",
+        "stream_chunks",
+        "upgrade",
+    ]

@@ -53,6 +53,7 @@ OPAQUE_CONTENT_TYPES: Final = frozenset(
 StreamEnd = Literal["complete", "closed", "error"]
 
 _EOLS: Final = ("\r\n", "\n")
+_FLAT_WIDTH: Final = 100  # the longest flat array or object kept on one line
 
 
 class Body(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -98,10 +99,10 @@ class Body(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
 
 class Chunk(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     """One piece of a response body as it arrived: ``t`` is its time in seconds after the
-    response headers; the bytes are in ``text``, ``base64`` or ``json`` + ``eol`` (see
+    response headers (``None``: 0); the bytes are in ``text``, ``base64`` or ``json`` + ``eol`` (see
     :class:`Body`)."""
 
-    t: float = 0.0
+    t: float | None = None
     text: str | None = None
     base64: str | None = None
     json: Any = msgspec.UNSET
@@ -193,8 +194,12 @@ class Cassette(msgspec.Struct, omit_defaults=False, forbid_unknown_fields=True):
     interactions: list[Interaction] = []
 
     def to_json(self) -> bytes:
-        """The file's bytes: indented JSON with a final newline."""
-        return msgspec.json.format(msgspec.json.encode(self), indent=2) + b"\n"
+        """The file's bytes: indented JSON with a final newline; short flat arrays and objects
+        (a header pair, a chunk) stay on one line, so a changed value is a one-line diff."""
+        out: list[str] = []
+        _dump(msgspec.to_builtins(self), "", out)
+        out.append("\n")
+        return "".join(out).encode("utf-8")
 
     @classmethod
     def from_json(cls, data: bytes | str, *, path: str | None = None) -> Cassette:
@@ -253,6 +258,40 @@ def save_cassette(cassette: Cassette, path: str | os.PathLike[str]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _dump(value: Any, indent: str, out: list[str]) -> None:
+    """Append ``value`` as indented JSON to ``out``."""
+    items: list[tuple[str | None, Any]]
+    if isinstance(value, dict):
+        items = [(_scalar(key), item) for key, item in value.items()]
+        opening, closing = "{", "}"
+    elif isinstance(value, list | tuple):
+        items = [(None, item) for item in value]
+        opening, closing = "[", "]"
+    else:
+        out.append(_scalar(value))
+        return
+    if not items:
+        out.append(opening + closing)
+        return
+    if not any(isinstance(item, dict | list | tuple) for _, item in items):
+        flat = ", ".join(
+            _scalar(item) if key is None else f"{key}: {_scalar(item)}" for key, item in items
+        )
+        if len(flat) + len(indent) <= _FLAT_WIDTH:
+            out.append(f"{opening}{flat}{closing}")
+            return
+    inner = indent + "  "
+    out.append(opening)
+    for position, (key, item) in enumerate(items):
+        out.append(("," if position else "") + "\n" + inner + ("" if key is None else f"{key}: "))
+        _dump(item, inner, out)
+    out.append(f"\n{indent}{closing}")
+
+
+def _scalar(value: Any) -> str:
+    return msgspec.json.encode(value).decode("utf-8")
 
 
 def _payload_fields(data: bytes) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -239,7 +240,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         )
 
     def _restored(self, chunks: Sequence[Chunk]) -> list[tuple[float, bytes]]:
-        pieces = [(chunk.t, chunk.to_bytes()) for chunk in chunks]
+        pieces = [(chunk.t or 0.0, chunk.to_bytes()) for chunk in chunks]
         body = b"".join(data for _, data in pieces)
         restored = self.redactor.restore(body)
         if restored == body:
@@ -396,7 +397,15 @@ class _TeeStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._recording.finish("closed")
-        await self._inner.aclose()
+        iterator, self._iterator = self._iterator, None
+        try:
+            # An async generator left suspended would be finalized later by the GC, in
+            # whatever task runs then; close it now.
+            if iterator is not None and hasattr(iterator, "aclose"):
+                with contextlib.suppress(RuntimeError):  # being iterated by another task
+                    await iterator.aclose()
+        finally:
+            await self._inner.aclose()
 
 
 class _ReplayStream(httpx.AsyncByteStream):

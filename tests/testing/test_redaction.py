@@ -1,0 +1,160 @@
+"""Redaction: no secret reaches the file, matching still works, replay gives values back."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+
+from lightshuttle_runtime import DockerClient
+from lightshuttle_runtime.models import ContainerCreateRequest
+from lightshuttle_runtime.testing import CassetteError, CassetteTransport, Redactor, lint_cassette
+
+from ._scripted import Answer, ScriptedTransport, frame, json_answer
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "tok-9f8e7d6c5b4a"
+PASSWORD = "correct horse battery staple"
+LITERAL = "hunter2-literal-secret"
+CONTAINER = "c1"
+AUTH = {"username": "me", "password": PASSWORD, "serveraddress": "registry.test"}
+LOG_BODY = frame(1, f"token is {LITERAL}\n".encode()) + frame(2, b"done\n")
+
+
+def engine() -> ScriptedTransport:
+    def inspect(request: httpx.Request) -> Answer:
+        env = ["API_TOKEN=" + TOKEN, "PATH=/bin", "FROM_IMAGE=image-only-value"]
+        body = {"Id": CONTAINER, "Config": {"Env": env, "Image": "busybox:local"}}
+        return json_answer(msgspec.json.encode(body) + b"\n")
+
+    return ScriptedTransport(
+        {
+            ("POST", "/v1.41/containers/create"): json_answer(b'{"Id":"c1","Warnings":[]}\n', 201),
+            ("GET", f"/v1.41/containers/{CONTAINER}/json"): inspect,
+            ("POST", "/v1.41/images/create"): json_answer(b'{"status":"Pulled"}\r\n'),
+            # The literal secret straddles two chunks, inside a multiplexed frame.
+            ("GET", f"/v1.41/containers/{CONTAINER}/logs"): Answer(
+                chunks=[LOG_BODY[:20], LOG_BODY[20:]]
+            ),
+            ("POST", "/v1.41/auth"): json_answer(
+                b'{"Status":"Login Succeeded","IdentityToken":"idtok-abcdef123456"}\n'
+            ),
+        }
+    )
+
+
+async def scenario(cassette: CassetteTransport) -> dict[str, object]:
+    """What a test would do; returns what it saw."""
+    cassette.add_secret(LITERAL)
+    async with DockerClient(api_version="1.41", transport=cassette) as docker:
+        config = ContainerCreateRequest(
+            image="busybox:local",
+            cmd=["sh", "-c", f"echo token is {LITERAL}"],
+            env=["API_TOKEN=" + TOKEN, "PATH=/bin", "EMPTY="],
+        )
+        await docker.containers.create(config, name="web")
+        inspected = await docker.containers.inspect(CONTAINER)
+        async with docker.images.pull("registry.test/app:1", auth=AUTH) as progress:
+            statuses = [message.status async for message in progress]
+        logs = docker.containers.logs(CONTAINER, tty=False)
+        async with logs:
+            frames = [(item.stream, item.data) async for item in logs]
+        basic = base64.b64encode(b"me:" + PASSWORD.encode()).decode()
+        auth_request = httpx.Request(
+            "POST",
+            "http://docker/v1.41/auth",
+            json=AUTH,
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        auth = await cassette.handle_async_request(auth_request)
+        await auth.aread()
+    return {
+        "env": inspected.config.env,
+        "statuses": statuses,
+        "frames": frames,
+        "auth": auth.json(),
+    }
+
+
+async def test_no_secret_reaches_the_file_and_replay_sees_the_real_values(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.json"
+    scripted = engine()
+    live = await scenario(CassetteTransport(path, record_mode="all", transport=scripted))
+    # The engine got the real values.
+    create_body = msgspec.json.decode(scripted.requests[0][2])
+    assert "API_TOKEN=" + TOKEN in create_body["Env"]
+
+    text = path.read_text()
+    for secret in (TOKEN, PASSWORD, LITERAL, "idtok-abcdef123456", "image-only-value"):
+        assert secret not in text
+    assert base64.urlsafe_b64encode(msgspec.json.encode(AUTH)).decode() not in text
+    assert "API_TOKEN=<redacted:API_TOKEN>" in text
+    assert "PATH=/bin" in text  # kept: not a secret
+    assert "FROM_IMAGE=<redacted>" in text  # only the engine knew it: nothing to restore
+    assert lint_cassette(path, secrets=[TOKEN, PASSWORD, LITERAL]) == []
+
+    replayed = await scenario(CassetteTransport(path))
+    assert (
+        replayed["frames"]
+        == live["frames"]
+        == [
+            (1, f"token is {LITERAL}\n".encode()),
+            (2, b"done\n"),
+        ]
+    )
+    assert replayed["statuses"] == live["statuses"] == ["Pulled"]
+    assert replayed["env"] == ["API_TOKEN=" + TOKEN, "PATH=/bin", "FROM_IMAGE=<redacted>"]
+    assert replayed["auth"] == {"Status": "Login Succeeded", "IdentityToken": "<redacted>"}
+
+
+def test_each_distinct_value_gets_its_own_placeholder() -> None:
+    """Placeholders are per distinct value: a second value for a key gets its own."""
+    redactor = Redactor()
+    first = redactor.request_body("/v1.41/containers/create", b'{"Env":["K=one"]}')
+    second = redactor.request_body("/v1.41/containers/create", b'{"Env":["K=two"]}')
+    again = redactor.request_body("/v1.41/containers/create", b'{"Env":["K=one"]}')
+    assert first == again == b'{"Env":["K=<redacted:K>"]}'
+    assert second == b'{"Env":["K=<redacted:K#2>"]}'
+
+
+def test_literal_masks_keep_lengths() -> None:
+    redactor = Redactor(secrets=[LITERAL, "abcd"])
+    data = f"x{LITERAL}y abcd".encode()
+    masked = redactor.mask(data)
+    assert len(masked) == len(data) and LITERAL.encode() not in masked
+    assert b"abcd" not in masked
+    assert redactor.restore(masked) == data
+
+
+def test_secret_forms_are_masked() -> None:
+    secret = 'pa"ss/word'
+    redactor = Redactor(secrets=[secret])
+    assert secret not in redactor.text("/x?p=pa%22ss%2Fword&q=" + secret)
+    assert b'pa\\"ss/word' not in redactor.mask(msgspec.json.encode({"p": secret}))
+
+
+def test_short_secrets_are_refused() -> None:
+    with pytest.raises(CassetteError, match="at least 4 bytes"):
+        Redactor(secrets=["abc"])
+
+
+def test_sensitive_headers_are_replaced() -> None:
+    redactor = Redactor()
+    headers = redactor.headers(
+        [("X-Registry-Auth", "eyJ..."), ("authorization", "Bearer x"), ("Accept", "a")]
+    )
+    assert headers == [
+        ("X-Registry-Auth", "<redacted>"),
+        ("authorization", "<redacted>"),
+        ("Accept", "a"),
+    ]
+
+
+def test_keep_env_is_configurable() -> None:
+    redactor = Redactor(keep_env=["MODE"])
+    body = redactor.request_body("/containers/create", b'{"Env":["MODE=debug","PATH=/x"]}')
+    assert body == b'{"Env":["MODE=debug","PATH=<redacted:PATH>"]}'
