@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lightshuttle_runtime import InvalidArgumentError
 from lightshuttle_runtime._dockerignore import (
-    PatternMatcher,
+    DockerignoreMatcher,
     clean_path,
     load_dockerignore,
     parse_dockerignore,
@@ -20,7 +20,7 @@ from lightshuttle_runtime._dockerignore import (
 
 
 def excluded(dockerignore: str, paths: list[str]) -> list[str]:
-    matcher = PatternMatcher(parse_dockerignore(dockerignore))
+    matcher = DockerignoreMatcher(parse_dockerignore(dockerignore))
     return [path for path in paths if matcher.matches(path)]
 
 
@@ -174,14 +174,14 @@ def test_load_dockerignore_reads_the_context_root(tmp_path: Path) -> None:
 )
 def test_malformed_patterns_are_refused(pattern: str, why: str) -> None:
     with pytest.raises(InvalidArgumentError, match=why):
-        PatternMatcher([pattern])
+        DockerignoreMatcher([pattern])
 
 
 def test_matcher_reports_cleaned_patterns() -> None:
-    matcher = PatternMatcher(["./a/", " !b//c ", ""])
+    matcher = DockerignoreMatcher(["./a/", " !b//c ", ""])
     assert matcher.patterns == ["a", "!b/c"]
     assert matcher.has_exceptions
-    assert not PatternMatcher(["a"]).has_exceptions
+    assert not DockerignoreMatcher(["a"]).has_exceptions
 
 
 @pytest.mark.parametrize(
@@ -203,14 +203,14 @@ def test_clean_path_follows_go(path: str, cleaned: str) -> None:
 
 
 def test_may_include_below() -> None:
-    matcher = PatternMatcher(["*", "!src/app/keep", "!**/*.md"])
+    matcher = DockerignoreMatcher(["*", "!src/app/keep", "!**/*.md"])
     assert matcher.may_include_below("src")
     assert matcher.may_include_below("src/app")
     assert matcher.may_include_below("other")  # because of **
-    plain = PatternMatcher(["*", "!src/keep"])
+    plain = DockerignoreMatcher(["*", "!src/keep"])
     assert plain.may_include_below("src")
     assert not plain.may_include_below("docs")
-    assert not PatternMatcher(["*"]).may_include_below("src")
+    assert not DockerignoreMatcher(["*"]).may_include_below("src")
 
 
 # -- properties ----------------------------------------------------------------------------------
@@ -238,20 +238,20 @@ def _oracle(pattern: str, path: str) -> bool:
 
 @given(_GLOB, _PATH)
 def test_simple_globs_match_like_fnmatch_per_component(pattern: str, path: str) -> None:
-    assert PatternMatcher([pattern]).matches(path) == _oracle(pattern, path)
+    assert DockerignoreMatcher([pattern]).matches(path) == _oracle(pattern, path)
 
 
 @given(_PATH, _PATH)
 def test_literal_pattern_excludes_itself_and_what_is_below(pattern: str, path: str) -> None:
     expected = path == pattern or path.startswith(pattern + "/")
-    assert PatternMatcher([pattern]).matches(path) == expected
+    assert DockerignoreMatcher([pattern]).matches(path) == expected
 
 
 @given(_GLOB, _PATH)
 def test_the_last_matching_line_wins(pattern: str, path: str) -> None:
-    assert not PatternMatcher([pattern, "!" + pattern]).matches(path)
-    alone = PatternMatcher([pattern]).matches(path)
-    assert PatternMatcher(["!" + pattern, pattern]).matches(path) == alone
+    assert not DockerignoreMatcher([pattern, "!" + pattern]).matches(path)
+    alone = DockerignoreMatcher([pattern]).matches(path)
+    assert DockerignoreMatcher(["!" + pattern, pattern]).matches(path) == alone
 
 
 # Without "#" (cleaning "/#" gives "#", a comment when read again), inner blanks ("/ /a"
@@ -264,8 +264,8 @@ _LINE = st.tuples(st.booleans(), st.text(alphabet="ab/.*", max_size=8)).filter(
 
 @given(st.lists(_LINE.map(lambda line: ("!" if line[0] else "") + line[1]), max_size=6))
 def test_parsing_is_idempotent(lines: list[str]) -> None:
-    once = PatternMatcher(parse_dockerignore("\n".join(lines))).patterns
-    assert PatternMatcher(parse_dockerignore("\n".join(once))).patterns == once
+    once = DockerignoreMatcher(parse_dockerignore("\n".join(lines))).patterns
+    assert DockerignoreMatcher(parse_dockerignore("\n".join(once))).patterns == once
 
 
 @given(st.text(alphabet="ab./", max_size=12).filter(lambda s: not s.startswith("//")))

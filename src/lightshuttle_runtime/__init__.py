@@ -6,6 +6,8 @@ payload into msgspec models and every stream itself, and runs on asyncio and tri
 
 from ._client import DockerClient, TransportKind
 from ._config import API_VERSION_MAX, API_VERSION_MIN, EngineAddress, resolve_host
+from ._context import context_entries, pack_context
+from ._dockerignore import DockerignoreMatcher, parse_dockerignore
 from ._errors import (
     APIVersionError,
     BadRequestError,
@@ -45,6 +47,7 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerTimeout",
+    "DockerignoreMatcher",
     "EngineAddress",
     "EngineError",
     "EngineStream",
@@ -65,6 +68,9 @@ __all__ = [
     "UnsupportedHostError",
     "WaitCondition",
     "__version__",
+    "context_entries",
+    "pack_context",
+    "parse_dockerignore",
     "parse_reference",
     "resolve_host",
 ]

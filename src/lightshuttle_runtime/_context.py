@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ._dockerignore import DOCKERIGNORE, PatternMatcher, load_dockerignore
+from ._dockerignore import DOCKERIGNORE, DockerignoreMatcher, load_dockerignore
 from ._errors import InvalidArgumentError
 
 __all__ = ["DEFAULT_DOCKERFILE", "context_entries", "dockerfile_in_context", "pack_context"]
@@ -114,11 +114,11 @@ def _entries(context_dir: str | os.PathLike[str], dockerfile: str) -> list[_Entr
     if not os.path.isdir(root):
         raise InvalidArgumentError(f"build context {root!r} is not a directory")
     keep = {DOCKERIGNORE, dockerfile_in_context(root, dockerfile)}
-    matcher = PatternMatcher(load_dockerignore(root))
+    matcher = DockerignoreMatcher(load_dockerignore(root))
     return list(_walk(root, "", matcher, keep))
 
 
-def _walk(root: str, prefix: str, matcher: PatternMatcher, keep: set[str]) -> Iterator[_Entry]:
+def _walk(root: str, prefix: str, matcher: DockerignoreMatcher, keep: set[str]) -> Iterator[_Entry]:
     directory = os.path.join(root, *prefix.split("/")) if prefix else root
     try:
         with os.scandir(directory) as listing:
@@ -140,7 +140,7 @@ def _walk(root: str, prefix: str, matcher: PatternMatcher, keep: set[str]) -> It
             yield from _walk(root, relative, matcher, keep)
 
 
-def _may_keep_below(directory: str, matcher: PatternMatcher, keep: set[str]) -> bool:
+def _may_keep_below(directory: str, matcher: DockerignoreMatcher, keep: set[str]) -> bool:
     below = directory + "/"
     return any(name.startswith(below) for name in keep) or matcher.may_include_below(directory)
 

@@ -31,7 +31,7 @@ from ._errors import InvalidArgumentError
 
 __all__ = [
     "DOCKERIGNORE",
-    "PatternMatcher",
+    "DockerignoreMatcher",
     "clean_path",
     "load_dockerignore",
     "parse_dockerignore",
@@ -71,7 +71,7 @@ def parse_dockerignore(text: str) -> list[str]:
     """The patterns of a ``.dockerignore`` file's text, cleaned as the Docker CLI cleans them.
 
     Exceptions keep their ``!`` prefix: ``"# c\\n./a/\\n !/b\\n"`` gives ``["a", "!b"]``.
-    The patterns are checked when a :class:`PatternMatcher` is made from them.
+    The patterns are checked when a :class:`DockerignoreMatcher` is made from them.
     """
     patterns: list[str] = []
     for number, raw in enumerate(text.splitlines()):
@@ -116,7 +116,7 @@ class _Pattern:
     parts: tuple[str, ...]
 
 
-class PatternMatcher:
+class DockerignoreMatcher:
     """Decides which context paths a list of ``.dockerignore`` patterns excludes.
 
     Args:

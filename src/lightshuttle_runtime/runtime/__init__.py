@@ -1,8 +1,10 @@
 """The container-runtime layer: the ContainerRuntime protocol and DockerRuntime."""
 
+from ._build import BuildProgressCallback
 from ._create import LABEL_PROJECT, LABEL_RESOURCE
 from ._docker import ContainerLogs, DockerRuntime, ProgressCallback
 from ._errors import (
+    BuildError,
     ContainerExitedError,
     ContainerNotFoundError,
     ContainerRuntimeError,
@@ -18,7 +20,7 @@ from ._errors import (
     StopError,
 )
 from ._protocol import ContainerRuntime
-from ._spec import ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
+from ._spec import BuildSpec, ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
 from ._types import (
     ContainerId,
     ContainerStatus,
@@ -35,6 +37,9 @@ from ._types import (
 __all__ = [
     "LABEL_PROJECT",
     "LABEL_RESOURCE",
+    "BuildError",
+    "BuildProgressCallback",
+    "BuildSpec",
     "ContainerExitedError",
     "ContainerId",
     "ContainerLogs",

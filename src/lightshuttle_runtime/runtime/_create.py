@@ -12,6 +12,7 @@ from ..models import (
     Mount,
     PortBinding,
 )
+from ._errors import InvalidSpecError
 from ._spec import ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
 
 __all__ = ["LABEL_PROJECT", "LABEL_RESOURCE", "create_request"]
@@ -22,8 +23,19 @@ LABEL_RESOURCE = "lightshuttle.resource"
 DEFAULT_HOST_ADDRESS = "127.0.0.1"
 
 
-def create_request(spec: ContainerSpec) -> ContainerCreateRequest:
-    """The create body for ``spec`` (which must be valid)."""
+def create_request(spec: ContainerSpec, *, image: str | None = None) -> ContainerCreateRequest:
+    """The create body for ``spec`` (which must be valid).
+
+    ``image`` replaces ``spec.image``: it is required when that is a :class:`BuildSpec` (pass
+    the built image's id).
+
+    Raises:
+        InvalidSpecError: ``spec.image`` is a build source and no ``image`` was given.
+    """
+    if image is None:
+        if not isinstance(spec.image, str):
+            raise InvalidSpecError("the spec's image is a build source: build it first")
+        image = spec.image
     labels = dict(spec.labels)
     if spec.project is not None:
         labels[LABEL_PROJECT] = spec.project
@@ -31,7 +43,7 @@ def create_request(spec: ContainerSpec) -> ContainerCreateRequest:
         labels[LABEL_RESOURCE] = spec.resource
     ports: dict[str, dict[str, object]] = {_port_key(port): {} for port in spec.ports}
     return ContainerCreateRequest(
-        image=spec.image,
+        image=image,
         env=[f"{key}={value}" for key, value in spec.env.items()] or None,
         cmd=list(spec.command) if spec.command is not None else None,
         entrypoint=list(spec.entrypoint) if spec.entrypoint is not None else None,

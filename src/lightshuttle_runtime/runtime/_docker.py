@@ -22,6 +22,7 @@ from .._errors import (
 from .._stream import EngineStream
 from .._streams import StampedFrame
 from ..models import ContainerInspect, ProgressMessage
+from ._build import BuildProgressCallback, build_image
 from ._create import create_request
 from ._errors import (
     ContainerNotFoundError,
@@ -36,7 +37,7 @@ from ._errors import (
     StopError,
 )
 from ._health import await_healthy
-from ._spec import ContainerSpec
+from ._spec import BuildSpec, ContainerSpec
 from ._status import container_status, last_health_output
 from ._types import (
     ContainerId,
@@ -73,20 +74,27 @@ class DockerRuntime:
     Args:
         client: the DockerClient to use (the runtime does not close it).
         on_pull_progress: called with each progress line when ``start`` pulls an image.
+        on_build_progress: called with each output line when ``start`` builds an image.
     """
 
     def __init__(
-        self, client: DockerClient, *, on_pull_progress: ProgressCallback | None = None
+        self,
+        client: DockerClient,
+        *,
+        on_pull_progress: ProgressCallback | None = None,
+        on_build_progress: BuildProgressCallback | None = None,
     ) -> None:
         self.client = client
         self._on_pull_progress = on_pull_progress
+        self._on_build_progress = on_build_progress
 
     async def start(self, spec: ContainerSpec) -> ContainerId:
         """Pull the image if it is missing, create the container from ``spec`` and start it.
 
         Uses ``GET /images/{name}/json``, ``POST /images/create``, ``POST /containers/create``
         and ``POST /containers/{id}/start``. A container that was created but could not be
-        started is removed again.
+        started is removed again. When ``spec.image`` is a :class:`BuildSpec`, the image is
+        built first (``POST /build``) and the container created from the built image's id.
 
         Returns:
             The new container's id.
@@ -94,13 +102,20 @@ class DockerRuntime:
         Raises:
             InvalidSpecError: the spec is invalid (nothing was sent).
             ImagePullError: the image is missing and the pull failed.
+            BuildError: the image could not be built (with the builder's message and step).
             StartError: create or start failed (e.g. the name is in use).
             EngineConnectError: the engine could not be reached.
         """
         spec.validate()
-        await self._ensure_image(spec.image)
+        if isinstance(spec.image, BuildSpec):
+            image = await build_image(self.client, spec.image, self._on_build_progress)
+        else:
+            image = spec.image
+            await self._ensure_image(image)
         with _translated(StartError, f"creating container {spec.name!r}"):
-            created = await self.client.containers.create(create_request(spec), name=spec.name)
+            created = await self.client.containers.create(
+                create_request(spec, image=image), name=spec.name
+            )
         try:
             with _translated(StartError, f"starting container {spec.name!r}"):
                 await self.client.containers.start(created.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 __all__ = [
+    "BuildError",
     "ContainerExitedError",
     "ContainerNotFoundError",
     "ContainerRuntimeError",
@@ -39,6 +40,35 @@ class InvalidSpecError(ContainerRuntimeError, ValueError):
 
 class ImagePullError(ContainerRuntimeError):
     """The image is not present and could not be pulled."""
+
+
+class BuildError(ContainerRuntimeError):
+    """The image of a :class:`BuildSpec` could not be built (``POST /build``).
+
+    Raised alike for an error the builder reports inside its stream (a failing ``RUN``,
+    Podman's missing Dockerfile) and for an error status before the stream (Docker's 500 for
+    a missing Dockerfile), and when the context cannot be packed.
+
+    Attributes:
+        builder_message: the builder's own message, e.g. Docker's ``The command '/bin/sh -c
+            exit 3' returned a non-zero code: 3`` or Podman's ``building at STEP "RUN exit 3":
+            while running runtime: exit status 3``.
+        step: the Dockerfile instruction that was running (``"RUN exit 3"``), if any.
+        code: the failing command's exit code (Docker reports it; Podman does not).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        builder_message: str | None = None,
+        step: str | None = None,
+        code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.builder_message = builder_message
+        self.step = step
+        self.code = code
 
 
 class StartError(ContainerRuntimeError):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from .._context import DEFAULT_DOCKERFILE, dockerfile_in_context
 from .._errors import InvalidArgumentError
 from .._reference import parse_reference
 from .._validate import check_name
 from ._errors import InvalidSpecError
 
-__all__ = ["ContainerSpec", "HealthcheckSpec", "PortSpec", "VolumeSpec"]
+__all__ = ["BuildSpec", "ContainerSpec", "HealthcheckSpec", "PortSpec", "VolumeSpec"]
 
 _ENV_KEY = re.compile(r"[^=\x00]+")
 
@@ -72,12 +74,61 @@ class HealthcheckSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class BuildSpec:
+    """An image to build (``POST /build``) before the container is created from it.
+
+    Attributes:
+        context: the build-context directory, sent as a tar that honours its
+            ``.dockerignore`` (symlinks stored, never followed; every mtime 0).
+        dockerfile: the Dockerfile's path inside ``context`` (relative, or absolute inside it).
+        build_args: ``ARG`` values.
+        target: the stage of a multi-stage Dockerfile to build; ``None`` builds the last one.
+        tag: a ``name[:tag]`` for the image; ``None`` leaves it untagged. The container is
+            created from the built image's id either way.
+    """
+
+    context: str | os.PathLike[str]
+    dockerfile: str = DEFAULT_DOCKERFILE
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    tag: str | None = None
+
+    def validate(self) -> None:
+        """Check the build source locally (the directory exists; nothing is sent).
+
+        A missing Dockerfile is left to the builder, whose answer becomes a ``BuildError``.
+
+        Raises:
+            InvalidSpecError: naming the first problem found.
+        """
+        if not isinstance(self.context, str | os.PathLike) or not os.path.isdir(self.context):
+            raise InvalidSpecError(
+                f"build context {self.context!r} does not exist or is not a directory"
+            )
+        try:
+            dockerfile_in_context(self.context, self.dockerfile)
+            if self.tag is not None:
+                parse_reference(self.tag)
+        except InvalidArgumentError as exc:
+            raise InvalidSpecError(str(exc)) from None
+        for key, value in self.build_args.items():
+            if not isinstance(key, str) or not key or not isinstance(value, str):
+                raise InvalidSpecError(
+                    f"build arg {key!r}={value!r}: names must be non-empty strings, values strings"
+                )
+        if self.target is not None and (not isinstance(self.target, str) or not self.target):
+            raise InvalidSpecError(f"build target {self.target!r} must be a non-empty stage name")
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerSpec:
     """Everything needed to start one container of a project.
 
     Attributes:
         name: the container name (``[a-zA-Z0-9][a-zA-Z0-9_.-]+``).
-        image: an image reference (``busybox:local``, ``localhost:5000/app:1``); pulled
+        image: an image reference (``busybox:local``, ``localhost:5000/app:1``), pulled
+            when not present; or a :class:`BuildSpec`, built on every start (the builder's
+            cache makes an unchanged rebuild quick).
             when not present.
         project, resource: recorded as the labels ``lightshuttle.project`` and
             ``lightshuttle.resource``.
@@ -91,7 +142,7 @@ class ContainerSpec:
     """
 
     name: str
-    image: str
+    image: str | BuildSpec
     project: str | None = None
     resource: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
@@ -112,9 +163,12 @@ class ContainerSpec:
         """
         try:
             check_name(self.name)
-            parse_reference(self.image)
+            if not isinstance(self.image, BuildSpec):
+                parse_reference(self.image)
         except InvalidArgumentError as exc:
             raise InvalidSpecError(str(exc)) from None
+        if isinstance(self.image, BuildSpec):
+            self.image.validate()
         for key in self.env:
             if not isinstance(key, str) or not _ENV_KEY.fullmatch(key):
                 raise InvalidSpecError(f"env key {key!r} is empty or contains '=' or NUL")
