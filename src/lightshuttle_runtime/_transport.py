@@ -1,0 +1,717 @@
+"""An httpx transport that speaks HTTP/1.1 to an engine's Unix socket, with a keep-alive pool.
+
+Stock ``httpx.AsyncHTTPTransport(uds=...)`` goes through httpcore and h11 and costs
+several times a raw socket round trip per request. This transport does its own
+non-blocking ``connect``/``send``/``recv`` on the socket, waiting with anyio
+(:func:`anyio.wait_readable`, so it runs under asyncio and trio) only when the socket
+has nothing to give, and frames messages with the sans-I/O
+reader in :mod:`._http11`. Timeouts cost a cancel scope only around an actual wait.
+
+Requests are made by calling :meth:`UnixSocketTransport.handle_async_request`
+directly, or by giving the transport to ``httpx.AsyncClient(transport=...)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import httpx
+from anyio.abc import ByteStream, SocketAttribute
+
+from ._errors import InvalidArgumentError
+from ._http11 import (
+    LAST_CHUNK,
+    HTTPProtocolError,
+    NoResponseError,
+    ResponseHead,
+    ResponseReader,
+    encode_chunk,
+    encode_request_head,
+)
+
+__all__ = ["UnixSocketTransport", "UpgradedStream"]
+
+_RECV_SIZE = 64 * 1024
+_COALESCE_LIMIT = 64 * 1024  # send head and body in one call when the body is this small
+_CHECKPOINT_EVERY = 32  # reads that found data at once before we let other tasks run
+_IDEMPOTENT = frozenset((b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE"))
+
+Timeouts = tuple[float | None, float | None, float | None, float | None]
+_NO_TIMEOUTS: Timeouts = (None, None, None, None)
+
+
+def _timeouts(request: httpx.Request) -> Timeouts:
+    """Read ``request.extensions["timeout"]`` as (connect, read, write, pool) seconds."""
+    spec = request.extensions.get("timeout")
+    if not spec:
+        return _NO_TIMEOUTS
+    return (spec.get("connect"), spec.get("read"), spec.get("write"), spec.get("pool"))
+
+
+class _Connection:
+    """One socket to the engine and the reader of the responses arriving on it."""
+
+    __slots__ = ("aborted", "idle_since", "reader", "received_any", "sock", "streak")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = ResponseReader()
+        self.idle_since = 0.0
+        self.aborted = False  # shut down by UnixSocketTransport.aclose()
+        self.received_any = False  # any byte of the current response arrived
+        self.streak = 0  # reads in a row that did not have to wait
+
+    @property
+    def reused(self) -> bool:
+        """True once the connection has served a response and sat idle in the pool."""
+        return self.idle_since != 0.0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def abort(self) -> None:
+        """Shut the socket down so that a task waiting on it wakes up (it then closes it)."""
+        self.aborted = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def is_alive(self) -> bool:
+        """Check, without blocking, that an idle connection was not closed by the server."""
+        try:
+            self.sock.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False  # EOF, or stray bytes from the server: either way unusable
+
+    async def recv(self, timeout: float | None, size: int = _RECV_SIZE) -> bytes | None:
+        """Receive up to ``size`` bytes, waiting if the socket holds nothing.
+
+        Returns:
+            The bytes (``b""`` at EOF), or None if ``timeout`` seconds passed first.
+
+        Raises:
+            OSError: the socket failed (``ECONNRESET``...).
+        """
+        sock = self.sock
+        while True:
+            try:
+                data = sock.recv(size)
+            except BlockingIOError:
+                self.streak = 0
+                if timeout is None:
+                    await anyio.wait_readable(sock)
+                else:
+                    with anyio.move_on_after(timeout) as scope:
+                        await anyio.wait_readable(sock)
+                    if scope.cancelled_caught:
+                        return None
+                continue
+            self.streak += 1
+            if self.streak >= _CHECKPOINT_EVERY:
+                self.streak = 0
+                await anyio.lowlevel.checkpoint()
+            return data
+
+    async def fill(self, timeout: float | None, request: httpx.Request) -> None:
+        """Receive into the reader, mapping failures to httpx errors."""
+        try:
+            data = await self.recv(timeout)
+        except (OSError, anyio.ClosedResourceError) as exc:
+            raise httpx.ReadError(
+                f"reading from the engine socket failed: {exc}", request=request
+            ) from exc
+        if data is None:
+            raise httpx.ReadTimeout(f"no data from the engine for {timeout} s", request=request)
+        if data:
+            self.received_any = True
+            self.reader.feed(data)
+        elif self.aborted:
+            raise httpx.ReadError("the transport was closed during the request", request=request)
+        else:
+            self.reader.feed_eof()
+
+    async def send_all(self, data: bytes, timeout: float | None) -> bool:
+        """Send all of ``data``, waiting for room when the socket buffer is full.
+
+        Returns:
+            False if ``timeout`` seconds passed while waiting for room.
+
+        Raises:
+            OSError: the socket failed (``EPIPE``, ``ECONNRESET``...).
+        """
+        sock = self.sock
+        try:
+            sent = sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent == len(data):
+            return True
+        view = memoryview(data)[sent:]
+        while view:
+            if timeout is None:
+                await anyio.wait_writable(sock)
+            else:
+                with anyio.move_on_after(timeout) as scope:
+                    await anyio.wait_writable(sock)
+                if scope.cancelled_caught:
+                    return False
+            with contextlib.suppress(BlockingIOError):
+                view = view[sock.send(view) :]
+        return True
+
+
+class _Pool:
+    """Idle keep-alive connections, in-use connections, and the connection limit."""
+
+    def __init__(self, max_connections: int, max_keepalive: int, keepalive_expiry: float) -> None:
+        self.max_connections = max_connections
+        self.max_keepalive = max_keepalive
+        self.keepalive_expiry = keepalive_expiry
+        self.idle: list[_Connection] = []  # most recently used last
+        self.active: set[_Connection] = set()
+        self.slots_used = 0
+        self.waiters: deque[anyio.Event] = deque()
+        self.closed = False
+
+    async def take_slot(self, timeout: float | None, request: httpx.Request) -> None:
+        """Reserve one of ``max_connections``, waiting up to ``timeout`` s for one to free up."""
+        if self.slots_used < self.max_connections and not self.waiters:
+            self.slots_used += 1
+            return
+        event = anyio.Event()
+        self.waiters.append(event)
+        try:
+            with anyio.move_on_after(timeout if timeout is not None else float("inf")):
+                await event.wait()
+            if not event.is_set():
+                raise httpx.PoolTimeout(
+                    f"no connection to the engine freed up within {timeout} s "
+                    f"(max_connections={self.max_connections})",
+                    request=request,
+                )
+        except BaseException:
+            if event.is_set():  # the slot was handed over as we gave up: pass it on
+                self.release_slot()
+            else:
+                self.waiters.remove(event)
+            raise
+
+    def release_slot(self) -> None:
+        if self.waiters:
+            self.waiters.popleft().set()  # hand the slot over; slots_used is unchanged
+        else:
+            self.slots_used -= 1
+
+    def pop_idle(self) -> _Connection | None:
+        idle = self.idle
+        if not idle:
+            return None
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()
+            if now - conn.idle_since <= self.keepalive_expiry and conn.is_alive():
+                return conn
+            conn.close()
+        return None
+
+    def release(self, conn: _Connection) -> None:
+        """Take back a connection whose response ended; keep it idle if it can be reused."""
+        self.active.discard(conn)
+        if conn.reader.next_message() and not self.closed and len(self.idle) < self.max_keepalive:
+            conn.idle_since = time.monotonic()
+            self.idle.append(conn)
+        else:
+            conn.close()
+        self.release_slot()
+
+    def discard(self, conn: _Connection) -> None:
+        """Close a connection that failed or whose response was abandoned."""
+        self.active.discard(conn)
+        conn.close()
+        self.release_slot()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """A response body, yielded as it arrives; owns its connection until the end."""
+
+    __slots__ = ("_conn", "_pool", "_request", "_timeout")
+
+    def __init__(
+        self, pool: _Pool, conn: _Connection, request: httpx.Request, timeout: float | None
+    ) -> None:
+        self._pool = pool
+        self._conn: _Connection | None = conn
+        self._request = request
+        self._timeout = timeout
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        conn = self._conn
+        if conn is None:
+            raise StopAsyncIteration
+        reader = conn.reader
+        try:
+            while True:
+                data = reader.read_body()
+                if data is None:
+                    await conn.fill(self._timeout, self._request)
+                elif data:
+                    return data
+                else:
+                    break
+        except HTTPProtocolError as exc:
+            self._conn = None
+            self._pool.discard(conn)
+            raise httpx.RemoteProtocolError(str(exc), request=self._request) from exc
+        except BaseException:
+            self._conn = None
+            self._pool.discard(conn)
+            raise
+        self._conn = None
+        self._pool.release(conn)
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        self._conn = None
+        # The rest of the body may already be buffered (it often comes with the head).
+        data: bytes | None
+        try:
+            while data := conn.reader.read_body():
+                pass
+        except HTTPProtocolError:
+            data = None
+        if data is None:
+            self._pool.discard(conn)
+        else:
+            self._pool.release(conn)
+
+
+class _EmptyStream(httpx.AsyncByteStream):
+    """The body of a response that has none (HEAD, 204, 304, ``Content-Length: 0``)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        raise StopAsyncIteration
+
+
+_EMPTY = _EmptyStream()
+
+
+class UpgradedStream(ByteStream):
+    """The raw byte stream of a connection after ``101 Switching Protocols``.
+
+    Found in ``response.extensions["network_stream"]`` of a 101 response (an attach or
+    exec start sent with ``Upgrade: tcp``). It first yields the bytes that arrived with
+    the 101 head. It is usable until the response is closed: closing either closes the
+    socket. Errors follow anyio's stream contract: :class:`anyio.EndOfStream` when the
+    engine closes, :class:`anyio.BrokenResourceError` when the socket fails,
+    :class:`anyio.ClosedResourceError` after close.
+    """
+
+    def __init__(self, conn: _Connection) -> None:
+        self._conn = conn
+        self._pending = conn.reader.leftover
+
+    @property
+    def extra_attributes(self) -> dict[Any, Any]:
+        sock = self._conn.sock
+        return {SocketAttribute.raw_socket: lambda: sock}
+
+    def _check_open(self) -> None:
+        if self._conn.sock.fileno() < 0:
+            raise anyio.ClosedResourceError
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Return up to ``max_bytes`` bytes once some are available."""
+        if self._pending:
+            data, self._pending = self._pending[:max_bytes], self._pending[max_bytes:]
+            return data
+        self._check_open()
+        try:
+            received = await self._conn.recv(None, max_bytes)
+        except OSError as exc:
+            raise anyio.BrokenResourceError from exc
+        if not received:
+            raise anyio.EndOfStream
+        return received
+
+    async def send(self, item: bytes) -> None:
+        """Send all of ``item``."""
+        self._check_open()
+        try:
+            await self._conn.send_all(item, None)
+        except OSError as exc:
+            raise anyio.BrokenResourceError from exc
+
+    async def send_eof(self) -> None:
+        """Close the sending half (the engine sees the end of stdin)."""
+        self._check_open()
+        self._conn.sock.shutdown(socket.SHUT_WR)
+
+    async def aclose(self) -> None:
+        """Close the socket."""
+        self._conn.close()
+
+
+class _UpgradeResponseStream(httpx.AsyncByteStream):
+    """The (empty) body of a 101 response; closing it closes the upgraded socket."""
+
+    def __init__(self, pool: _Pool, conn: _Connection) -> None:
+        self._pool = pool
+        self._conn: _Connection | None = conn
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            self._pool.discard(self._conn)
+            self._conn = None
+
+
+class _StaleConnection(Exception):
+    """A reused connection turned out to be closed before any answer (internal)."""
+
+
+class UnixSocketTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 over a Unix socket, with a pool of keep-alive connections.
+
+    Args:
+        path: the socket's filesystem path (``"/var/run/docker.sock"``).
+        max_connections: connections open at once (in use plus idle); a request that
+            finds them all in use waits for one, up to the ``pool`` timeout.
+        max_keepalive: idle connections kept for reuse.
+        keepalive_expiry: seconds an idle connection is kept before it is closed.
+
+    Raises:
+        InvalidArgumentError: a limit is out of range.
+
+    Timeouts come from ``request.extensions["timeout"]``, a dict with keys ``connect``,
+    ``read``, ``write`` and ``pool`` in seconds, each None for no limit (httpx's
+    client sets it). ``read`` bounds each wait for bytes, not the whole body, so a
+    stream with ``read=None`` never times out while idle.
+
+    Errors raised by :meth:`handle_async_request` and by reading the body:
+    ``httpx.ConnectError`` (no socket, not a socket, refused, permission denied; the
+    ``OSError`` is the ``__cause__``), ``httpx.ConnectTimeout``, ``httpx.PoolTimeout``,
+    ``httpx.WriteTimeout``, ``httpx.ReadTimeout``, ``httpx.WriteError``,
+    ``httpx.ReadError``, ``httpx.RemoteProtocolError`` (malformed answer, or the
+    engine closed mid-answer), ``httpx.LocalProtocolError`` (a request that cannot
+    be encoded).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        max_connections: int = 10,
+        max_keepalive: int = 10,
+        keepalive_expiry: float = 30.0,
+    ) -> None:
+        if max_connections < 1:
+            raise InvalidArgumentError(f"max_connections must be >= 1, got {max_connections}")
+        if max_keepalive < 0:
+            raise InvalidArgumentError(f"max_keepalive must be >= 0, got {max_keepalive}")
+        if keepalive_expiry < 0:
+            raise InvalidArgumentError(f"keepalive_expiry must be >= 0, got {keepalive_expiry}")
+        self.path = path
+        self._pool = _Pool(max_connections, max_keepalive, keepalive_expiry)
+
+    def __repr__(self) -> str:
+        return f"UnixSocketTransport({self.path!r})"
+
+    @property
+    def idle_connections(self) -> int:
+        """The number of idle keep-alive connections held."""
+        return len(self._pool.idle)
+
+    @property
+    def active_connections(self) -> int:
+        """The number of connections serving a request or a response body."""
+        return len(self._pool.active)
+
+    async def aclose(self) -> None:
+        """Close every connection: idle ones now, in-use ones by shutting them down.
+
+        A task reading a body from a shut-down connection gets ``httpx.ReadError``.
+        Requests made after this raise ``RuntimeError``.
+        """
+        pool = self._pool
+        pool.closed = True
+        idle, pool.idle = pool.idle, []
+        for conn in idle:
+            conn.close()
+        for conn in pool.active:
+            conn.abort()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and return the response once its head has arrived.
+
+        The body is streamed: read it with ``await response.aread()`` or iterate
+        ``response.aiter_raw()``/``aiter_bytes()``, and close the response (``aread()``
+        does) to give the connection back to the pool.
+
+        Raises:
+            RuntimeError: the transport was closed.
+            httpx.TransportError: see the class docstring.
+        """
+        pool = self._pool
+        if pool.closed:
+            raise RuntimeError("the UnixSocketTransport is closed")
+        t_connect, t_read, t_write, t_pool = _timeouts(request)
+        method = request.method.encode("ascii")
+        head, body = _encode_request(request, method)
+        retry = method in _IDEMPOTENT and isinstance(body, bytes)
+        fresh = False
+        while True:
+            conn = await self._acquire(request, t_pool, t_connect, fresh)
+            try:
+                response_head = await self._exchange(
+                    conn, request, head, body, t_write, t_read, method == b"HEAD"
+                )
+            except _StaleConnection as exc:
+                pool.discard(conn)
+                if retry and not fresh:
+                    fresh = True
+                    continue
+                raise _as_httpx(exc.__cause__, request) from exc.__cause__
+            except HTTPProtocolError as exc:
+                pool.discard(conn)
+                raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+            except BaseException:
+                pool.discard(conn)
+                raise
+            return self._response(conn, response_head, request, t_read)
+
+    async def _acquire(
+        self,
+        request: httpx.Request,
+        pool_timeout: float | None,
+        connect_timeout: float | None,
+        fresh: bool,
+    ) -> _Connection:
+        pool = self._pool
+        await pool.take_slot(pool_timeout, request)
+        try:
+            if pool.closed:
+                raise RuntimeError("the UnixSocketTransport is closed")
+            conn = None if fresh else pool.pop_idle()
+            if conn is None:
+                conn = await self._connect(connect_timeout, request)
+        except BaseException:
+            pool.release_slot()
+            raise
+        conn.received_any = False
+        pool.active.add(conn)
+        return conn
+
+    async def _connect(self, timeout: float | None, request: httpx.Request) -> _Connection:
+        try:
+            with anyio.fail_after(timeout):
+                sock = await _connect_unix(self.path)
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(
+                f"connecting to the engine socket {self.path} took over {timeout} s",
+                request=request,
+            ) from exc
+        except OSError as exc:
+            raise httpx.ConnectError(
+                f"cannot connect to the engine socket {self.path}: [Errno {exc.errno}] "
+                f"{exc.strerror}",
+                request=request,
+            ) from exc
+        return _Connection(sock)
+
+    async def _exchange(
+        self,
+        conn: _Connection,
+        request: httpx.Request,
+        head: bytes,
+        body: bytes | AsyncIterable[bytes],
+        t_write: float | None,
+        t_read: float | None,
+        head_request: bool,
+    ) -> ResponseHead:
+        """Send the request and read the response head."""
+        try:
+            await self._send(conn, request, head, body, t_write)
+        except httpx.WriteError as exc:
+            # The engine may have answered and closed early (an error before the body).
+            try:
+                return await self._read_head(conn, request, t_read, head_request)
+            except (HTTPProtocolError, httpx.TransportError):
+                pass
+            if conn.received_any or not conn.reused:
+                raise
+            raise _StaleConnection from exc
+        try:
+            return await self._read_head(conn, request, t_read, head_request)
+        except (NoResponseError, httpx.ReadError) as exc:
+            if conn.received_any or conn.aborted or not conn.reused:
+                if isinstance(exc, NoResponseError):
+                    raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+                raise
+            raise _StaleConnection from exc
+
+    async def _send(
+        self,
+        conn: _Connection,
+        request: httpx.Request,
+        head: bytes,
+        body: bytes | AsyncIterable[bytes],
+        timeout: float | None,
+    ) -> None:
+        if isinstance(body, bytes):
+            if len(body) <= _COALESCE_LIMIT:
+                await _send(conn, head + body, timeout, request)
+            else:
+                await _send(conn, head, timeout, request)
+                await _send(conn, body, timeout, request)
+            return
+        await _send(conn, head, timeout, request)
+        chunked = _is_chunked(request)
+        async for piece in body:
+            data = encode_chunk(piece) if chunked else piece
+            if data:
+                await _send(conn, data, timeout, request)
+        if chunked:
+            await _send(conn, LAST_CHUNK, timeout, request)
+
+    async def _read_head(
+        self, conn: _Connection, request: httpx.Request, timeout: float | None, head_request: bool
+    ) -> ResponseHead:
+        reader = conn.reader
+        while True:
+            response_head = reader.read_head(head_request=head_request)
+            if response_head is not None:
+                return response_head
+            await conn.fill(timeout, request)
+
+    def _response(
+        self, conn: _Connection, head: ResponseHead, request: httpx.Request, t_read: float | None
+    ) -> httpx.Response:
+        pool = self._pool
+        extensions: dict[str, Any] = {
+            "http_version": head.http_version,
+            "reason_phrase": head.reason,
+        }
+        stream: httpx.AsyncByteStream
+        if head.status == 101:
+            extensions["network_stream"] = UpgradedStream(conn)
+            stream = _UpgradeResponseStream(pool, conn)
+        elif conn.reader.body_complete:
+            pool.release(conn)
+            stream = _EMPTY
+        else:
+            stream = _ResponseStream(pool, conn, request, t_read)
+        return httpx.Response(
+            head.status,
+            headers=head.headers,
+            stream=stream,
+            extensions=extensions,
+            request=request,
+        )
+
+
+async def _connect_unix(path: str) -> socket.socket:
+    """Open a non-blocking socket connected to ``path``.
+
+    Not :func:`anyio.connect_unix`: under asyncio it leaks the socket when cancelled
+    while the listener's backlog is full, and under trio it reports such a connect as
+    done. A Unix-socket connect is never "in progress": EAGAIN means "backlog full,
+    try again", so we retry with a short backoff (the caller's timeout bounds it).
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        delay = 0.001
+        while True:
+            try:
+                sock.connect(path)
+            except BlockingIOError:
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+            else:
+                return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+async def _send(
+    conn: _Connection, data: bytes, timeout: float | None, request: httpx.Request
+) -> None:
+    try:
+        sent = await conn.send_all(data, timeout)
+    except OSError as exc:
+        raise httpx.WriteError(
+            f"writing to the engine socket failed: {exc}", request=request
+        ) from exc
+    if not sent:
+        raise httpx.WriteTimeout(f"the engine accepted no data for {timeout} s", request=request)
+
+
+def _as_httpx(exc: BaseException | None, request: httpx.Request) -> BaseException:
+    if isinstance(exc, NoResponseError):
+        return httpx.RemoteProtocolError(str(exc), request=request)
+    return exc if exc is not None else httpx.RemoteProtocolError("connection lost", request=request)
+
+
+def _is_chunked(request: httpx.Request) -> bool:
+    """A streamed body is chunk-encoded unless the caller gave its Content-Length."""
+    return "content-length" not in request.headers
+
+
+def _has_transfer_encoding(request: httpx.Request) -> bool:
+    return "transfer-encoding" in request.headers
+
+
+def _encode_request(
+    request: httpx.Request, method: bytes
+) -> tuple[bytes, bytes | AsyncIterable[bytes]]:
+    """Encode the request head; return it with the body (bytes, or an async iterable)."""
+    headers: Iterable[tuple[bytes, bytes]] = request.headers.raw
+    body: bytes | AsyncIterable[bytes]
+    try:
+        body = request.content
+    except httpx.RequestNotRead:
+        stream = request.stream
+        if isinstance(stream, AsyncIterable):
+            body = stream
+        elif isinstance(stream, Iterable):
+            body = b"".join(stream)
+        else:
+            raise httpx.LocalProtocolError(
+                f"unsupported request stream {type(stream).__name__}", request=request
+            ) from None
+    if body and "content-length" not in request.headers and not _has_transfer_encoding(request):
+        extra = (
+            (b"Content-Length", b"%d" % len(body))
+            if isinstance(body, bytes)
+            else (b"Transfer-Encoding", b"chunked")
+        )
+        headers = [*headers, extra]
+    try:
+        head = encode_request_head(method, request.url.raw_path, headers)
+    except HTTPProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc), request=request) from exc
+    return head, body
