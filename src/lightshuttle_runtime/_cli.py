@@ -1,0 +1,554 @@
+"""The command line: ``lightshuttle-runtime`` (also ``python -m lightshuttle_runtime``).
+
+A thin layer over :class:`DockerRuntime` and :class:`DockerClient`: it parses arguments
+(stdlib argparse), calls the library, and prints. Errors become one line on stderr and a
+non-zero exit status (a traceback only with ``--debug``).
+
+Exit status: 0 success, 1 an engine or runtime error, 2 bad arguments, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
+from typing import Literal, TextIO
+
+import anyio
+
+from . import __version__
+from ._client import DockerClient
+from ._config import API_VERSION_MAX, API_VERSION_MIN
+from ._errors import DockerConnectionError, DockerError
+from .models import ProgressMessage, SystemVersion
+from .runtime import (
+    LABEL_PROJECT,
+    LABEL_RESOURCE,
+    ContainerExitedError,
+    ContainerId,
+    ContainerRuntimeError,
+    ContainerSpec,
+    ContainerStatus,
+    ContainerUnhealthyError,
+    DockerRuntime,
+    EngineConnectError,
+    HealthcheckSpec,
+    Healthy,
+    LogChunk,
+    LogStream,
+    OperationTimedOut,
+    PortSpec,
+    Running,
+    Starting,
+    Stopped,
+    Unhealthy,
+)
+
+__all__ = ["ClientFactory", "amain", "build_parser", "main", "run"]
+
+PROG = "lightshuttle-runtime"
+
+#: Opens the client a command uses, given ``--host`` (``None``: ``DOCKER_HOST``, then the
+#: default socket). The seam for tests and for ``demo --replay`` (a cassette transport).
+ClientFactory = Callable[[str | None], AbstractAsyncContextManager[DockerClient]]
+
+DEMO_NAME = "ls-demo"
+DEMO_IMAGE = "busybox:local"
+DEMO_PROJECT = "lightshuttle-demo"
+# Ready after a short warm-up, then a tick every 0.2 s; SIGTERM ends it cleanly (the trap
+# runs between two sleeps), so `stop` is quick and the exit code is 0.
+DEMO_SCRIPT = (
+    'trap "echo stopping on SIGTERM; exit 0" TERM; '
+    "echo warming up; sleep 0.3; touch /tmp/ready; echo ready >&2; "
+    'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done'
+)
+#: Seconds the demo waits for the container to become healthy, and for its log lines.
+DEMO_HEALTH_LIMIT = 60.0
+DEMO_FOLLOW_LIMIT = 30.0
+DEMO_CHECK = HealthcheckSpec(
+    test="test -f /tmp/ready",
+    interval=timedelta(milliseconds=200),
+    timeout=timedelta(seconds=5),
+    retries=3,
+)
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message is printed as the one error line."""
+
+
+def default_client(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
+    """A client of the engine at ``host`` (``None``: ``DOCKER_HOST``, then the default)."""
+    return DockerClient(host)
+
+
+def replay_client(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
+    """The client ``demo --replay`` uses: the recorded demo, played back with no engine."""
+    raise CommandError(
+        "--replay: no recording is shipped yet; run the demo against Docker or Podman "
+        "(DOCKER_HOST=unix:///run/podman/podman.sock)"
+    )
+
+
+# -- argument types ----------------------------------------------------------------------------
+
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)(?P<unit>us|ms|s|m|h)?")
+_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def duration(text: str) -> timedelta:
+    """``200ms``, ``1.5s``, ``2m``, ``1h``, ``500us``; a bare number is seconds."""
+    found = _DURATION.fullmatch(text.strip())
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"invalid duration {text!r}: use e.g. 200ms, 1.5s, 2m (a bare number is seconds)"
+        )
+    return timedelta(seconds=float(found["number"]) * _UNIT_SECONDS[found["unit"]])
+
+
+def env_pair(text: str) -> tuple[str, str]:
+    """``KEY=value`` (the value may be empty or hold ``=``)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"invalid environment variable {text!r}: use KEY=value")
+    return key, value
+
+
+def port(text: str) -> PortSpec:
+    """``[address:][host:]container[/protocol]``; ``[::1]:8080:80`` for IPv6.
+
+    The ranges are checked with the rest of the spec (``ContainerSpec.validate``).
+    """
+    numbers, _, protocol = text.partition("/")
+    parts = numbers.rsplit(":", 2)
+    address = parts[0].strip("[]") if len(parts) == 3 else None
+    host = parts[-2] if len(parts) >= 2 else ""
+    try:
+        container_port = int(parts[-1])
+        host_port = int(host) if host else None
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid port {text!r}: use [address:]host:container[/tcp|udp|sctp], e.g. 8080:80"
+        ) from None
+    if protocol not in ("", "tcp", "udp", "sctp"):
+        raise argparse.ArgumentTypeError(f"invalid port protocol {protocol!r}: tcp, udp or sctp")
+    proto: Literal["tcp", "udp", "sctp"] = protocol or "tcp"  # type: ignore[assignment]
+    return PortSpec(container_port, host_port, address or None, proto)
+
+
+# -- the parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``lightshuttle-runtime`` parser; each subcommand sets ``handler``."""
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, default=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run containers on Docker or Podman through lightshuttle_runtime.",
+        epilog="The engine: --host, else DOCKER_HOST, else unix:///var/run/docker.sock.",
+    )
+    _add_common(parser, default=None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("version", cmd_version, "client and engine versions, and the API version in use")
+
+    ps = command("ps", cmd_ps, f"list managed containers (those with the {LABEL_PROJECT} label)")
+    ps.add_argument("--project", help="only this project's containers")
+    ps.add_argument("-a", "--all", action="store_true", help="include stopped containers")
+
+    _add_run_arguments(command("run", cmd_run, "start a container and wait until it is healthy"))
+
+    logs = command("logs", cmd_logs, "print a container's output (stderr to stderr)")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep following new output")
+    logs.add_argument("-t", "--timestamps", action="store_true", help="prefix each line's time")
+    logs.add_argument("name", metavar="NAME")
+
+    stop = command("stop", cmd_stop, "stop containers (SIGTERM, then SIGKILL after the grace)")
+    stop.add_argument(
+        "-t", "--time", type=float, default=10.0, metavar="SECONDS", help="grace (default 10)"
+    )
+    stop.add_argument("names", nargs="+", metavar="NAME")
+
+    rm = command("rm", cmd_rm, "remove containers (forced; named volumes are kept)")
+    rm.add_argument("names", nargs="+", metavar="NAME")
+
+    inspect = command("inspect", cmd_inspect, "print a container's status")
+    inspect.add_argument("name", metavar="NAME")
+
+    demo = command(
+        "demo",
+        cmd_demo,
+        "start a container with a health check, wait until healthy, follow its logs, "
+        "stop and remove it, timing each step",
+    )
+    demo.add_argument("--image", default=DEMO_IMAGE, help=f"default {DEMO_IMAGE}")
+    demo.add_argument("--name", default=DEMO_NAME, help=f"default {DEMO_NAME}")
+    demo.add_argument("--lines", type=int, default=5, help="log lines to follow (default 5)")
+    demo.add_argument(
+        "--replay", action="store_true", help="replay a recorded demo instead of using an engine"
+    )
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "--host", default=default, help="engine address, e.g. unix:///run/podman/podman.sock"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", default=default, help="show tracebacks of errors"
+    )
+    parser.add_argument(
+        "--backend", choices=["asyncio", "trio"], default=default, help=argparse.SUPPRESS
+    )
+
+
+def _add_run_arguments(run_parser: argparse.ArgumentParser) -> None:
+    add = run_parser.add_argument
+    add("--name", required=True, help="the container name")
+    add("-e", "--env", type=env_pair, action="append", default=[], metavar="KEY=VALUE")
+    add("-p", "--publish", type=port, action="append", default=[], metavar="[ADDR:]HOST:PORT")
+    add("--health-cmd", metavar="CMD", help="shell command; exit 0 means healthy")
+    add("--health-interval", type=duration, default=timedelta(seconds=1), metavar="DURATION")
+    add("--health-timeout", type=duration, default=timedelta(seconds=30), metavar="DURATION")
+    add("--health-retries", type=int, default=3, metavar="N")
+    add("--health-start-period", type=duration, default=timedelta(0), metavar="DURATION")
+    add("--project", help=f"the {LABEL_PROJECT} label")
+    add("--resource", help=f"the {LABEL_RESOURCE} label")
+    add("-w", "--workdir", help="working directory inside the container")
+    add("--entrypoint", help="replace the image's entrypoint (one executable)")
+    add("-t", "--tty", action="store_true", help="allocate a TTY")
+    add("--wait-timeout", type=duration, default=timedelta(seconds=60), metavar="DURATION")
+    add("image", metavar="IMAGE")
+    add("command", nargs=argparse.REMAINDER, metavar="COMMAND", help="replaces the image's CMD")
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return anyio.run(
+            functools.partial(run, args, client_factory=client_factory),
+            backend=args.backend or "asyncio",
+        )
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+async def amain(argv: Sequence[str], *, client_factory: ClientFactory | None = None) -> int:
+    """:func:`main` for callers already in an event loop (asyncio or trio)."""
+    return await run(build_parser().parse_args(argv), client_factory=client_factory)
+
+
+async def run(args: argparse.Namespace, *, client_factory: ClientFactory | None = None) -> int:
+    """Run parsed arguments; an error is printed as one line and gives exit status 1."""
+    console = Console()
+    factory = client_factory or (
+        replay_client if getattr(args, "replay", False) else default_client
+    )
+    try:
+        handler: Handler = args.handler
+        async with factory(args.host) as docker:
+            return await handler(args, docker, console)
+    except (DockerError, ContainerRuntimeError, CommandError) as exc:
+        if args.debug:
+            raise
+        console.error(_explain(exc, args))
+        return 1
+    except BrokenPipeError:
+        return 0  # the reader went away (`logs | head`): nothing more to say
+
+
+def _explain(exc: Exception, args: argparse.Namespace) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, EngineConnectError | DockerConnectionError):
+        text = f"cannot reach the engine: {text}"
+        if args.command == "demo":
+            text += f"; or try `{PROG} demo --replay`"
+    return text
+
+
+Handler = Callable[[argparse.Namespace, DockerClient, "Console"], Awaitable[int]]
+
+
+class Console:
+    """Where commands print: results and steps on stdout, progress and errors on stderr."""
+
+    def __init__(self) -> None:
+        self.out: TextIO = sys.stdout
+        self.err: TextIO = sys.stderr
+        self.ok, self.bad = ("✔", "✘") if _can_encode(self.out, "✔✘│↓") else ("ok", "x")
+        self.bar, self.down = ("│", "↓") if self.ok == "✔" else ("|", "v")
+
+    def print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def step(self, text: str, started: float) -> None:
+        """``✔ <text> in 0.21 s``, ``started`` being a :func:`time.perf_counter` value."""
+        self.print(f"{self.ok} {text} in {time.perf_counter() - started:.2f} s")
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def error(self, text: str) -> None:
+        print(f"{PROG}: error: {text}", file=self.err, flush=True)
+
+    def pull_progress(self, image: str) -> Callable[[ProgressMessage], None]:
+        """A pull progress callback: one stderr line per layer and status (not one per
+        progress-bar update), after a first line naming ``image``."""
+        seen: set[tuple[str | None, str | None]] = set()
+
+        def show(message: ProgressMessage) -> None:
+            if not seen:
+                self.note(f"{self.down} pulling {image} (not on the engine yet)")
+            key = (message.id, message.status)
+            if message.status and key not in seen:
+                where = f"{message.id}: " if message.id else ""
+                self.note(f"  {self.down} {where}{message.status}")
+            seen.add(key)
+
+        return show
+
+    def write_chunk(self, chunk: LogChunk, prefix: bytes = b"") -> None:
+        """A log chunk's bytes, unchanged, to stdout or stderr."""
+        stream = self.out if chunk.stream is LogStream.STDOUT else self.err
+        data = prefix + chunk.data
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            stream.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode("utf-8", "replace"))
+            stream.flush()
+
+
+def _can_encode(stream: TextIO, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def describe(status: ContainerStatus) -> str:
+    """``healthy``, ``unhealthy``, ``running``, ``starting`` or ``stopped (exit code N)``."""
+    match status:
+        case Healthy():
+            return "healthy"
+        case Unhealthy():
+            return "unhealthy"
+        case Running():
+            return "running"
+        case Starting():
+            return "starting"
+        case Stopped(exit_code=None):
+            return "stopped"
+        case Stopped(exit_code=code):
+            return f"stopped (exit code {code})"
+    return type(status).__name__.lower()
+
+
+def engine_name(version: SystemVersion) -> str:
+    """``Docker Engine 20.10.24`` or ``Podman Engine 4.3.1``."""
+    names = [component.name for component in version.components or []]
+    kind = "Podman Engine" if "Podman Engine" in names else "Docker Engine"
+    return f"{kind} {version.version}"
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+async def cmd_version(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """``GET /version`` and the negotiated API version."""
+    version = await docker.system.version()
+    negotiated = await docker.api_version()
+    console.print(f"client:  {PROG} {__version__} (API {API_VERSION_MIN} to {API_VERSION_MAX})")
+    console.print(
+        f"engine:  {engine_name(version)} (API {version.api_version}, "
+        f"minimum {version.min_api_version or 'unknown'}) {version.os}/{version.arch}"
+    )
+    console.print(f"API:     {negotiated}")
+    console.print(f"host:    {docker.address.url} (from {docker.address.source})")
+    return 0
+
+
+async def cmd_ps(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """``GET /containers/json`` filtered on the ``lightshuttle.project`` label."""
+    label = f"{LABEL_PROJECT}={args.project}" if args.project else LABEL_PROJECT
+    found = await docker.containers.list(all_=args.all, filters={"label": [label]})
+    rows = [("CONTAINER ID", "NAME", "IMAGE", "PROJECT", "RESOURCE", "STATUS")]
+    for item in found:
+        labels = item.labels or {}
+        rows.append(
+            (
+                item.id[:12],
+                ",".join(name.lstrip("/") for name in item.names or []),
+                item.image or "",
+                labels.get(LABEL_PROJECT, ""),
+                labels.get(LABEL_RESOURCE, ""),
+                item.status or item.state or "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        console.print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+async def cmd_run(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """Start a container from the arguments, wait until healthy, print its id."""
+    check = None
+    if args.health_cmd:
+        check = HealthcheckSpec(
+            test=args.health_cmd,
+            interval=args.health_interval,
+            timeout=args.health_timeout,
+            retries=args.health_retries,
+            start_period=args.health_start_period,
+        )
+    spec = ContainerSpec(
+        name=args.name,
+        image=args.image,
+        project=args.project,
+        resource=args.resource,
+        env=dict(args.env),
+        ports=args.publish,
+        command=args.command or None,
+        entrypoint=[args.entrypoint] if args.entrypoint is not None else None,
+        working_dir=args.workdir,
+        healthcheck=check,
+        tty=args.tty,
+    )
+    runtime = DockerRuntime(docker, on_pull_progress=console.pull_progress(args.image))
+    container = await runtime.start(spec)
+    try:
+        await runtime.wait_healthy(container, args.wait_timeout)
+    except (ContainerExitedError, ContainerUnhealthyError, OperationTimedOut) as exc:
+        raise CommandError(
+            f"{exc}; {args.name} is left in place: `{PROG} logs {args.name}` shows its output"
+        ) from exc
+    console.print(container)
+    return 0
+
+
+async def cmd_logs(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """Copy a container's stdout to stdout and its stderr to stderr."""
+    runtime = DockerRuntime(docker)
+    at_line_start = {LogStream.STDOUT: True, LogStream.STDERR: True}
+    async with runtime.logs(ContainerId(args.name), follow=args.follow) as logs:
+        async for chunk in logs:
+            prefix = b""
+            if args.timestamps and at_line_start[chunk.stream]:
+                prefix = chunk.timestamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ ").encode()
+            at_line_start[chunk.stream] = chunk.data.endswith(b"\n")
+            console.write_chunk(chunk, prefix)
+    return 0
+
+
+async def cmd_stop(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """Stop each container (already stopped or missing is fine)."""
+    runtime = DockerRuntime(docker)
+    if args.time < 0:
+        raise CommandError(f"-t must not be negative (got {args.time:g})")
+    for name in args.names:
+        await runtime.stop(ContainerId(name), timedelta(seconds=args.time))
+        console.print(name)
+    return 0
+
+
+async def cmd_rm(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """Remove each container (a missing one is fine)."""
+    runtime = DockerRuntime(docker)
+    for name in args.names:
+        await runtime.remove(name)
+        console.print(name)
+    return 0
+
+
+async def cmd_inspect(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """Print the container's status."""
+    console.print(describe(await DockerRuntime(docker).inspect(ContainerId(args.name))))
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """The main job in one command, each step timed."""
+    if args.lines < 1:
+        raise CommandError(f"--lines must be at least 1 (got {args.lines})")
+    begun = time.perf_counter()
+    version = await docker.system.version()
+    console.step(
+        f"connected to {engine_name(version)} at {docker.address.url} "
+        f"(API {await docker.api_version()})",
+        begun,
+    )
+    runtime = DockerRuntime(docker, on_pull_progress=console.pull_progress(args.image))
+    await runtime.remove(args.name)  # a leftover of an interrupted demo
+    spec = ContainerSpec(
+        name=args.name,
+        image=args.image,
+        project=DEMO_PROJECT,
+        resource="ticker",
+        command=["sh", "-c", DEMO_SCRIPT],
+        healthcheck=DEMO_CHECK,
+    )
+    started = time.perf_counter()
+    container = await runtime.start(spec)
+    console.step(f"started {args.name} ({container[:12]}) from {args.image}", started)
+    try:
+        await _demo_body(args, runtime, container, console)
+    finally:
+        with anyio.CancelScope(shield=True):
+            removing = time.perf_counter()
+            await runtime.remove(args.name)
+            console.step(f"removed {args.name}", removing)
+    console.print(f"{console.ok} demo complete in {time.perf_counter() - begun:.2f} s")
+    return 0
+
+
+async def _demo_body(
+    args: argparse.Namespace, runtime: DockerRuntime, container: ContainerId, console: Console
+) -> None:
+    waiting = time.perf_counter()
+    await runtime.wait_healthy(container, timedelta(seconds=DEMO_HEALTH_LIMIT))
+    console.step(f"{args.name} is healthy", waiting)
+
+    following = time.perf_counter()
+    lines = 0
+    with anyio.move_on_after(DEMO_FOLLOW_LIMIT):
+        async with runtime.logs(container, follow=True) as logs:
+            async for chunk in logs:
+                when = chunk.timestamp.strftime("%H:%M:%S.%f")[:-3]
+                text = chunk.data.decode("utf-8", "replace").rstrip("\r\n")
+                console.print(f"    {console.bar} {when} {chunk.stream.value:6} {text}")
+                lines += chunk.data.count(b"\n")
+                if lines >= args.lines:
+                    break
+    if lines < args.lines:
+        raise CommandError(
+            f"{args.name} printed {lines} of {args.lines} log lines in {DEMO_FOLLOW_LIMIT:g} s"
+        )
+    console.step(f"followed {lines} log lines", following)
+
+    stopping = time.perf_counter()
+    await runtime.stop(container, timedelta(seconds=10))
+    status = await runtime.inspect(container)
+    detail = f"exit code {status.exit_code}" if isinstance(status, Stopped) else describe(status)
+    console.step(f"stopped {args.name} ({detail})", stopping)

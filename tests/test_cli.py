@@ -1,0 +1,578 @@
+"""The command line: argument parsing, error output, and the commands on the real engines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+
+from lightshuttle_runtime import DockerClient, __version__
+from lightshuttle_runtime._cli import (
+    ClientFactory,
+    amain,
+    build_parser,
+    describe,
+    duration,
+    engine_name,
+    env_pair,
+    main,
+    port,
+)
+from lightshuttle_runtime.models import SystemVersion
+from lightshuttle_runtime.runtime import (
+    ContainerNotFoundError,
+    DockerRuntime,
+    Healthy,
+    PortSpec,
+    Running,
+    Starting,
+    Stopped,
+    Unhealthy,
+)
+
+from .conftest import Engine
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+CID = "feed" + "0" * 60
+
+
+# -- argument types ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("200ms", timedelta(milliseconds=200)),
+        ("1.5s", timedelta(seconds=1.5)),
+        ("2m", timedelta(minutes=2)),
+        ("1h", timedelta(hours=1)),
+        ("500us", timedelta(microseconds=500)),
+        ("3", timedelta(seconds=3)),
+        (".5", timedelta(milliseconds=500)),
+        ("0", timedelta(0)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "5x", "-1s", "1e3", "s", "1 s s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="invalid duration"):
+        duration(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("A=1", ("A", "1")), ("A=", ("A", "")), ("URL=a=b", ("URL", "a=b"))],
+)
+def test_env_pairs(text: str, expected: tuple[str, str]) -> None:
+    assert env_pair(text) == expected
+
+
+@pytest.mark.parametrize("text", ["A", "=1", ""])
+def test_bad_env_pairs(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="KEY=value"):
+        env_pair(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("80", PortSpec(80)),
+        ("8080:80", PortSpec(80, 8080)),
+        ("53:53/udp", PortSpec(53, 53, protocol="udp")),
+        ("0.0.0.0:8080:80", PortSpec(80, 8080, "0.0.0.0")),
+        ("127.0.0.1::80/sctp", PortSpec(80, None, "127.0.0.1", "sctp")),
+        ("[::1]:8080:80", PortSpec(80, 8080, "::1")),
+        # Out-of-range numbers are left to ContainerSpec.validate (one place for the rule).
+        ("99999:80", PortSpec(80, 99999)),
+    ],
+)
+def test_ports(text: str, expected: PortSpec) -> None:
+    assert port(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "a:80", "80:b", "80/icmp", "", "1.5:80", "80:"])
+def test_bad_ports(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="port"):
+        port(text)
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def test_run_arguments() -> None:
+    args = parse(
+        "run",
+        "--name",
+        "web",
+        "-e",
+        "A=1",
+        "-e",
+        "B=2",
+        "-p",
+        "8080:80",
+        "--health-cmd",
+        "test -f /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "busybox:local",
+        "sh",
+        "-c",
+        "echo -e hi",
+    )
+    assert args.name == "web"
+    assert args.env == [("A", "1"), ("B", "2")]
+    assert args.publish == [PortSpec(80, 8080)]
+    assert args.health_cmd == "test -f /tmp/ok"
+    assert args.health_interval == timedelta(milliseconds=200)
+    assert args.image == "busybox:local"
+    # Everything after the image is the command, options included.
+    assert args.command == ["sh", "-c", "echo -e hi"]
+
+
+def test_run_defaults() -> None:
+    args = parse("run", "--name", "web", "busybox:local")
+    assert args.command == []
+    assert args.env == []
+    assert args.publish == []
+    assert args.health_cmd is None
+    assert args.health_interval == timedelta(seconds=1)
+    assert args.wait_timeout == timedelta(seconds=60)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--host", "unix:///x.sock", "--debug", "ps"),
+        ("ps", "--host", "unix:///x.sock", "--debug"),
+    ],
+)
+def test_global_options_go_before_or_after_the_command(argv: tuple[str, ...]) -> None:
+    args = parse(*argv)
+    assert args.host == "unix:///x.sock"
+    assert args.debug is True
+
+
+def test_global_options_default_to_nothing() -> None:
+    args = parse("version")
+    assert args.host is None
+    assert not args.debug
+    assert args.backend is None
+
+
+def test_other_commands() -> None:
+    assert parse("logs", "-f", "-t", "web").follow is True
+    assert parse("logs", "web").timestamps is False
+    assert parse("stop", "-t", "2.5", "a", "b").names == ["a", "b"]
+    assert parse("stop", "a").time == 10.0
+    assert parse("rm", "a", "b").names == ["a", "b"]
+    assert parse("inspect", "a").name == "a"
+    assert parse("ps", "--project", "shop", "-a").project == "shop"
+    demo = parse("demo")
+    assert (demo.image, demo.name, demo.lines, demo.replay) == (
+        "busybox:local",
+        "ls-demo",
+        5,
+        False,
+    )
+    assert parse("demo", "--image", "alpine:3", "--replay").replay is True
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["nope"],
+        ["run", "busybox:local"],  # --name is required
+        ["logs"],
+        ["stop", "-t", "soon", "a"],
+        ["ps", "--backend", "curio"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: lightshuttle-runtime" in err
+    assert "Traceback" not in err
+
+
+def test_describe_and_engine_name() -> None:
+    assert [describe(s) for s in (Healthy(), Unhealthy(), Running(), Starting())] == [
+        "healthy",
+        "unhealthy",
+        "running",
+        "starting",
+    ]
+    assert describe(Stopped(3)) == "stopped (exit code 3)"
+    assert describe(Stopped()) == "stopped"
+    docker = msgspec.json.decode(
+        b'{"Version":"20.10.24","Components":[{"Name":"Engine","Version":"20.10.24"}]}',
+        type=SystemVersion,
+    )
+    podman = msgspec.json.decode(
+        b'{"Version":"4.3.1","Components":[{"Name":"Podman Engine","Version":"4.3.1"}]}',
+        type=SystemVersion,
+    )
+    assert engine_name(docker) == "Docker Engine 20.10.24"
+    assert engine_name(podman) == "Podman Engine 4.3.1"
+
+
+# -- errors and output, on a scripted engine ---------------------------------------------------
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Unread(httpx.AsyncByteStream):
+    """A body not read yet, as a socket transport hands it over (streams need that)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._data
+
+
+def scripted(handler: Handler, socket: str = "/nonexistent/ls-cli.sock") -> ClientFactory:
+    """A client factory whose engine is ``handler`` (API 1.41, no negotiation)."""
+
+    def unread(request: httpx.Request) -> httpx.Response:
+        answer = handler(request)
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, stream=Unread(answer.content)
+        )
+
+    def factory(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
+        transport = httpx.MockTransport(unread)
+        return DockerClient(f"unix://{socket}", transport=transport, api_version="1.41")
+
+    return factory
+
+
+def not_found(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(404, json={"message": "No such container: nope"})
+
+
+def refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("[Errno 2] No such file or directory", request=request)
+
+
+def test_an_engine_error_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "nope"], client_factory=scripted(not_found)) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "lightshuttle-runtime: error: no container 'nope'\n"
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ContainerNotFoundError):
+        main(["--debug", "inspect", "nope"], client_factory=scripted(not_found))
+
+
+def test_no_engine_makes_demo_suggest_replay(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"], client_factory=scripted(refused)) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("lightshuttle-runtime: error: cannot reach the engine: ")
+    assert "/nonexistent/ls-cli.sock does not exist" in line
+    assert "DOCKER_HOST" in line
+    assert line.endswith("or try `lightshuttle-runtime demo --replay`")
+
+
+def test_no_engine_for_other_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ps"], client_factory=scripted(refused)) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "cannot reach the engine" in line
+    assert "--replay" not in line
+
+
+def test_replay_is_not_shipped_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--replay"]) == 1
+    assert capsys.readouterr().err == (
+        "lightshuttle-runtime: error: --replay: no recording is shipped yet; run the demo "
+        "against Docker or Podman (DOCKER_HOST=unix:///run/podman/podman.sock)\n"
+    )
+
+
+def test_an_unsupported_docker_host_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    assert main(["version"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "tcp://127.0.0.1:2375" in line
+    assert "not support" in line
+
+
+def test_an_invalid_spec_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    argv = ["run", "--name", "web", "-p", "99999:80", "busybox:local"]
+    assert main(argv, client_factory=scripted(record)) == 1
+    assert capsys.readouterr().err == (
+        "lightshuttle-runtime: error: host port 99999 is not in 1-65535\n"
+    )
+    assert sent == []
+
+
+def test_the_module_runs_as_a_program() -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "DOCKER_HOST": "unix:///nonexistent/ls.sock"}
+    done = subprocess.run(
+        [sys.executable, "-m", "lightshuttle_runtime", "version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("lightshuttle-runtime: error: cannot reach the engine: ")
+    assert "/nonexistent/ls.sock" in line
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+def logs_engine(request: httpx.Request) -> httpx.Response:
+    if request.url.path.endswith("/json"):
+        return httpx.Response(200, json={"Id": CID, "Config": {"Tty": False}})
+    body = (
+        frame(1, b"2026-11-30T09:33:27.000000001Z out 1\n")
+        + frame(2, b"2026-11-30T09:33:28Z err 1\n")
+        # One long line cut in two messages: the second part keeps its own prefix.
+        + frame(1, b"2026-11-30T09:33:29Z part ")
+        + frame(1, b"2026-11-30T09:33:29Z one\n")
+    )
+    return httpx.Response(200, content=body)
+
+
+def test_logs_split_stdout_and_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["logs", "web"], client_factory=scripted(logs_engine)) == 0
+    out, err = capsys.readouterr()
+    assert out == "out 1\npart one\n"
+    assert err == "err 1\n"
+
+
+def test_logs_with_timestamps_prefix_each_line_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["logs", "-t", "web"], client_factory=scripted(logs_engine)) == 0
+    out, err = capsys.readouterr()
+    assert out == "2026-11-30T09:33:27.000000Z out 1\n2026-11-30T09:33:29.000000Z part one\n"
+    assert err == "2026-11-30T09:33:28.000000Z err 1\n"
+
+
+def test_run_shows_pull_progress_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = b"".join(
+        msgspec.json.encode(line) + b"\n"
+        for line in [
+            {"status": "Pulling from library/app", "id": "1"},
+            {"status": "Pulling fs layer", "id": "a1"},
+            {"status": "Downloading", "id": "a1", "progress": "[=>   ] 1kB/3kB"},
+            {"status": "Downloading", "id": "a1", "progress": "[===> ] 2kB/3kB"},
+            {"status": "Pull complete", "id": "a1"},
+        ]
+    )
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1.41/images/create":
+            return httpx.Response(200, content=progress)
+        if path.startswith("/v1.41/images/"):
+            return httpx.Response(404, json={"message": "no such image"})
+        if path == "/v1.41/containers/create":
+            return httpx.Response(201, json={"Id": CID})
+        if path.endswith("/start"):
+            return httpx.Response(204)
+        if path.endswith("/json"):
+            return httpx.Response(200, json={"Id": CID, "State": {"Status": "running"}})
+        return httpx.Response(500, json={"message": f"unexpected {path}"})
+
+    assert main(["run", "--name", "web", "app:1"], client_factory=scripted(engine)) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{CID}\n"
+    assert err.splitlines() == [
+        "↓ pulling app:1 (not on the engine yet)",
+        "  ↓ 1: Pulling from library/app",
+        "  ↓ a1: Pulling fs layer",
+        "  ↓ a1: Downloading",
+        "  ↓ a1: Pull complete",
+    ]
+
+
+# -- live, on Docker and Podman ------------------------------------------------------------------
+
+
+def on(docker: DockerClient) -> ClientFactory:
+    """Run commands on the test's client (the ``docker`` fixture: live, or a cassette)."""
+
+    def factory(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
+        return nullcontext(docker)
+
+    return factory
+
+
+@pytest.mark.anyio
+async def test_demo(docker: DockerClient, capsys: pytest.CaptureFixture[str]) -> None:
+    name = "ls-rt-cli-demo"
+    code = await amain(["demo", "--name", name, "--lines", "3"], client_factory=on(docker))
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    steps = [line for line in out.splitlines() if line.startswith("✔ ")]
+    expected = [
+        "✔ connected to ",
+        f"✔ started {name} (",
+        f"✔ {name} is healthy in ",
+        "✔ followed 3 log lines in ",
+        f"✔ stopped {name} (exit code 0) in ",
+        f"✔ removed {name} in ",
+        "✔ demo complete in ",
+    ]
+    assert len(steps) == len(expected), out
+    for line, start in zip(steps, expected, strict=True):
+        assert line.startswith(start), line
+        assert line.endswith(" s"), line
+    logged = [line.split(maxsplit=3)[2:] for line in out.splitlines() if "│" in line]
+    assert logged[0] == ["stdout", "warming up"]
+    assert len(logged) >= 3
+    with pytest.raises(ContainerNotFoundError):
+        await DockerRuntime(docker).inspect(name)  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_run_ps_inspect_logs_stop_rm(
+    docker: DockerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "ls-rt-cli-run"
+    cli = on(docker)
+
+    async def command(*argv: str) -> tuple[int, str, str]:
+        code = await amain(list(argv), client_factory=cli)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert await command("rm", name) == (0, f"{name}\n", "")
+    script = (
+        'echo "A=$A"; echo oops >&2; touch /tmp/ok; trap "exit 0" TERM; while :; do sleep 0.1; done'
+    )
+    code, out, err = await command(
+        "run",
+        "--name",
+        name,
+        "--project",
+        "ls-rt-cli",
+        "--resource",
+        "web",
+        "-e",
+        "A=1",
+        "-p",
+        "127.0.0.1::80",
+        "--health-cmd",
+        "test -f /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "busybox:local",
+        "sh",
+        "-c",
+        script,
+    )
+    try:
+        assert (code, err) == (0, "")
+        container = out.strip()
+        assert len(container) == 64
+
+        code, out, err = await command("ps", "--project", "ls-rt-cli")
+        header, *rows = out.splitlines()
+        assert header.split() == [
+            "CONTAINER",
+            "ID",
+            "NAME",
+            "IMAGE",
+            "PROJECT",
+            "RESOURCE",
+            "STATUS",
+        ]
+        ((short, shown_name, image, project, resource, *status),) = (row.split() for row in rows)
+        assert (short, shown_name, project, resource) == (container[:12], name, "ls-rt-cli", "web")
+        assert image.endswith("busybox:local")  # Podman: docker.io/library/busybox:local
+        assert status[0] == "Up"
+        assert (await command("ps", "--project", "ls-rt-cli-none"))[1].count("\n") == 1
+
+        assert await command("inspect", name) == (0, "healthy\n", "")
+        assert await command("logs", name) == (0, "A=1\n", "oops\n")
+        code, out, err = await command("logs", "-t", name)
+        assert out.endswith("Z A=1\n") and err.endswith("Z oops\n")
+
+        assert await command("stop", "-t", "10", name) == (0, f"{name}\n", "")
+        assert await command("inspect", name) == (0, "stopped (exit code 0)\n", "")
+        assert await command("logs", "-f", name) == (0, "A=1\n", "oops\n")
+        assert name in (await command("ps", "-a", "--project", "ls-rt-cli"))[1]
+    finally:
+        assert (await command("rm", name))[0] == 0
+    code, out, err = await command("inspect", name)
+    assert (code, out) == (1, "")
+    assert err == f"lightshuttle-runtime: error: no container '{name}'\n"
+
+
+@pytest.mark.anyio
+async def test_run_that_never_gets_healthy(
+    docker: DockerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "ls-rt-cli-unhealthy"
+    cli = on(docker)
+    try:
+        argv = ["run", "--name", name, "--health-cmd", "echo nope; exit 1"]
+        argv += ["--health-interval", "200ms", "--health-retries", "1", "busybox:local"]
+        argv += ["sleep", "60"]
+        assert await amain(["rm", name], client_factory=cli) == 0
+        capsys.readouterr()
+        assert await amain(argv, client_factory=cli) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        (line,) = err.splitlines()
+        assert "is unhealthy (last health output: 'nope')" in line
+        assert line.endswith(f"`lightshuttle-runtime logs {name}` shows its output")
+    finally:
+        await DockerRuntime(docker).remove(name)
+
+
+def test_version_with_docker_host(engine: Engine) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "DOCKER_HOST": engine.host}
+    done = subprocess.run(
+        [sys.executable, "-m", "lightshuttle_runtime", "version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"client:  lightshuttle-runtime {__version__} (API 1.41 to 1.55)"
+    kind = "Podman Engine" if engine.is_podman else "Docker Engine"
+    assert lines[1].startswith(f"engine:  {kind} ")
+    assert lines[2] == "API:     1.41"
+    assert lines[3] == f"host:    {engine.host} (from DOCKER_HOST)"
