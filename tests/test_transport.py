@@ -331,6 +331,18 @@ async def test_early_answer_during_an_upload(
     assert response.json() == {"message": "bad parameter"}
 
 
+async def test_connection_of_an_early_answer_is_not_reused(
+    fake: FakeEngine, transport: UnixSocketTransport
+) -> None:
+    refuse = respond(400, b"no").then(Sleep(0.2), Close())  # says keep-alive, yet reads nothing
+    fake.enqueue(Behaviour(refuse.steps, read_body=False))
+    request = make_request("POST", "/build", content=b"x" * (16 * 1024 * 1024), timeout=5)
+    with anyio.fail_after(5):
+        response = await fetch(transport, request)
+    assert (response.status_code, response.content) == (400, b"no")
+    assert transport.idle_connections == 0
+
+
 # --- faults ----------------------------------------------------------------------------
 
 

@@ -557,17 +557,17 @@ def encode_request_head(
         InvalidRequestError: a CR, LF or space in the method or target, a CR or LF in a
             header, or an empty header name or one holding a colon or space.
     """
-    parts = [method, b" ", target, b" HTTP/1.1\r\n"]
-    lines = 2
-    for name, value in headers:
-        if not name or b":" in name or b" " in name:
-            raise InvalidRequestError(f"invalid header name {name[:100]!r}")
-        parts += (name, b": ", value, b"\r\n")
-        lines += 1
-    parts.append(b"\r\n")
-    head = b"".join(parts)
+    pairs = headers if isinstance(headers, list) else list(headers)
+    fields = b"".join([name + b": " + value + b"\r\n" for name, value in pairs])
+    head = b"%s %s HTTP/1.1\r\n%s\r\n" % (method, target, fields)
+    lines = len(pairs) + 2
+    # Whole-block checks: every CR and LF must belong to the CRLFs we put there.
     if head.count(b"\n") != lines or head.count(b"\r") != lines:
         raise InvalidRequestError("CR or LF inside the request line or a header")
+    names = [name for name, _ in pairs]
+    joined = b"".join(names)
+    if b":" in joined or b" " in joined or not all(names):
+        raise InvalidRequestError(f"invalid header name among {names!r}")
     if b" " in method or b" " in target or not method or not target:
         raise InvalidRequestError(f"invalid request line {method[:20]!r} {target[:100]!r}")
     return head

@@ -58,13 +58,14 @@ def _timeouts(request: httpx.Request) -> Timeouts:
 class _Connection:
     """One socket to the engine and the reader of the responses arriving on it."""
 
-    __slots__ = ("aborted", "idle_since", "reader", "received_any", "sock", "streak")
+    __slots__ = ("aborted", "idle_since", "partial", "reader", "received_any", "sock", "streak")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.reader = ResponseReader()
         self.idle_since = 0.0
         self.aborted = False  # shut down by UnixSocketTransport.aclose()
+        self.partial = False  # the request was cut short (early answer): never reuse
         self.received_any = False  # any byte of the current response arrived
         self.streak = 0  # reads in a row that did not have to wait
 
@@ -182,11 +183,8 @@ class _Pool:
         self.waiters: deque[anyio.Event] = deque()
         self.closed = False
 
-    async def take_slot(self, timeout: float | None, request: httpx.Request) -> None:
-        """Reserve one of ``max_connections``, waiting up to ``timeout`` s for one to free up."""
-        if self.slots_used < self.max_connections and not self.waiters:
-            self.slots_used += 1
-            return
+    async def wait_for_slot(self, timeout: float | None, request: httpx.Request) -> None:
+        """Wait up to ``timeout`` s for one of ``max_connections`` to be handed over."""
         event = anyio.Event()
         self.waiters.append(event)
         try:
@@ -226,7 +224,8 @@ class _Pool:
     def release(self, conn: _Connection) -> None:
         """Take back a connection whose response ended; keep it idle if it can be reused."""
         self.active.discard(conn)
-        if conn.reader.next_message() and not self.closed and len(self.idle) < self.max_keepalive:
+        reusable = conn.reader.next_message() and not conn.partial
+        if reusable and not self.closed and len(self.idle) < self.max_keepalive:
             conn.idle_since = time.monotonic()
             self.idle.append(conn)
         else:
@@ -510,7 +509,10 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
         fresh: bool,
     ) -> _Connection:
         pool = self._pool
-        await pool.take_slot(pool_timeout, request)
+        if pool.slots_used < pool.max_connections and not pool.waiters:
+            pool.slots_used += 1
+        else:
+            await pool.wait_for_slot(pool_timeout, request)
         try:
             if pool.closed:
                 raise RuntimeError("the UnixSocketTransport is closed")
@@ -556,6 +558,7 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
             await self._send(conn, request, head, body, t_write)
         except httpx.WriteError as exc:
             # The engine may have answered and closed early (an error before the body).
+            conn.partial = True
             try:
                 return await self._read_head(conn, request, t_read, head_request)
             except (HTTPProtocolError, httpx.TransportError):

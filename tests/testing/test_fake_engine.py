@@ -14,7 +14,7 @@ import pytest
 from lightshuttle_runtime.testing._fake_engine import (
     Behaviour,
     FakeEngine,
-    RecordedRequest,
+    ReceivedRequest,
     Send,
     Sleep,
     bad_chunk_size,
@@ -101,13 +101,13 @@ async def test_keep_alive_serves_several_requests_on_one_connection(sock_path: s
 
 
 async def test_handler_sync_and_async(sock_path: str) -> None:
-    def sync_handler(request: RecordedRequest) -> Behaviour:
+    def sync_handler(request: ReceivedRequest) -> Behaviour:
         return respond(200, request.target.encode(), close=True)
 
     async with FakeEngine(sock_path, handler=sync_handler):
         assert (await exchange(sock_path, GET)).endswith(b"\r\n\r\n/_ping")
 
-    async def async_handler(request: RecordedRequest) -> Behaviour:
+    async def async_handler(request: ReceivedRequest) -> Behaviour:
         await anyio.sleep(0)
         return respond_json({"method": request.method}, close=True)
 

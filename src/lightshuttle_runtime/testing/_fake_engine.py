@@ -14,7 +14,7 @@ same test works under asyncio and trio::
 
 Behaviours queued with :meth:`FakeEngine.enqueue` are used first, one per request in
 arrival order; then the ``handler`` given to the constructor (called with the
-:class:`RecordedRequest`, returning a Behaviour, or an awaitable of one); without a
+:class:`ReceivedRequest`, returning a Behaviour, or an awaitable of one); without a
 handler the answer is a 404 with a JSON ``message`` naming the request.
 
 A Behaviour is a list of steps (:class:`Send`, :class:`Sleep`, :class:`Close`,
@@ -48,7 +48,7 @@ __all__ = [
     "Close",
     "Echo",
     "FakeEngine",
-    "RecordedRequest",
+    "ReceivedRequest",
     "Send",
     "Sleep",
     "Stall",
@@ -139,7 +139,7 @@ class Behaviour:
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
+class ReceivedRequest:
     """A request as the engine received it.
 
     Attributes:
@@ -167,7 +167,7 @@ class RecordedRequest:
         return next((v for k, v in self.headers if k.lower() == wanted), None)
 
 
-Handler = Callable[[RecordedRequest], Behaviour | Awaitable[Behaviour]]
+Handler = Callable[[ReceivedRequest], Behaviour | Awaitable[Behaviour]]
 """Answers a request the queue did not: returns a Behaviour, or an awaitable of one."""
 
 
@@ -327,7 +327,7 @@ def upgrade(greeting: bytes = b"", *, headers: Sequence[tuple[str, str]] = ()) -
     return Behaviour((Send(_head(101, all_headers, "UPGRADED") + greeting), Echo()))
 
 
-def _not_scripted(request: RecordedRequest) -> Behaviour:
+def _not_scripted(request: ReceivedRequest) -> Behaviour:
     message = f"FakeEngine: no behaviour scripted for {request.method} {request.target}"
     return respond_json({"message": message}, status=404)
 
@@ -383,7 +383,7 @@ class FakeEngine:
 
     def __init__(self, path: str | os.PathLike[str], handler: Handler | None = None) -> None:
         self.path = os.fspath(path)
-        self.requests: list[RecordedRequest] = []
+        self.requests: list[ReceivedRequest] = []
         self._handler = handler or _not_scripted
         self._queue: deque[Behaviour] = deque()
         self._counters = _Counters()
@@ -496,7 +496,7 @@ class FakeEngine:
             _feed(reader, data)
         behaviour = self._queue.popleft() if self._queue else None
         body = await _read_body(peer, reader) if behaviour is None or behaviour.read_body else b""
-        request = RecordedRequest(
+        request = ReceivedRequest(
             method=head.method.decode("latin-1"),
             target=head.target.decode("latin-1"),
             headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in head.headers),
