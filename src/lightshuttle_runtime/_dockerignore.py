@@ -165,8 +165,8 @@ class DockerignoreMatcher:
     def may_include_below(self, directory: str) -> bool:
         """Whether an exception could re-include something below the excluded ``directory``.
 
-        Conservative: ``True`` whenever it cannot rule it out (``**`` or a class in the
-        exception), so an excluded directory is walked only when an exception may apply.
+        Conservative: ``True`` whenever it cannot rule it out (``**``, a class or an escape
+        in the exception), so an excluded directory is walked only when an exception may apply.
         """
         dir_parts = clean_path(directory).split("/")
         return any(
