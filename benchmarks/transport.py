@@ -2,8 +2,9 @@
 
 Each variant keeps one keep-alive connection and sends the same request over and over;
 the variants take turns in rounds (so a noisy neighbour hurts them all alike), and the
-report is the median latency in microseconds after the warm-up, with its ratio to the
-raw blocking socket.
+report is the median wall latency in microseconds after the warm-up and the process CPU
+time per request, each with its ratio to the raw blocking socket. On a loaded machine the
+CPU column is the steadier one: wall time inflates CPU-heavy variants the most.
 
 Variants:
   raw-socket      blocking ``socket.socket``, hand-written framing (the floor)
@@ -150,9 +151,10 @@ async def _remove_container(path: str, container_id: str) -> None:
         await client.delete(f"/containers/{container_id}", params={"force": "1"})
 
 
-async def run_target(
-    path: str, target: str, requests: int, warmup: int, rounds: int
-) -> dict[str, float]:
+Result = dict[str, dict[str, float]]  # variant -> {"median_us", "cpu_us"}
+
+
+async def run_target(path: str, target: str, requests: int, warmup: int, rounds: int) -> Result:
     url = f"http://localhost{target}"
     raw_send, raw_close = raw_socket_sender(path, target)
     anyio_send, anyio_close = await raw_anyio_sender(path, target)
@@ -171,6 +173,7 @@ async def run_target(
         "ours-client": client_sender(ours_client, url),
     }
     samples: dict[str, list[float]] = {name: [] for name in senders}
+    cpu: dict[str, float] = dict.fromkeys(senders, 0.0)
     try:
         for send in senders.values():
             for _ in range(warmup):
@@ -180,10 +183,12 @@ async def run_target(
         for _ in range(rounds):
             for name, send in senders.items():
                 bucket = samples[name]
+                cpu_start = time.process_time()
                 for _ in range(per_round):
                     start = clock()
                     await send()
                     bucket.append(clock() - start)
+                cpu[name] += time.process_time() - cpu_start
     finally:
         raw_close()
         await anyio_close()
@@ -191,11 +196,17 @@ async def run_target(
         await stock_client.aclose()
         await ours.aclose()
         await ours_client.aclose()
-    return {name: statistics.median(values) * 1e6 for name, values in samples.items()}
+    return {
+        name: {
+            "median_us": statistics.median(values) * 1e6,
+            "cpu_us": cpu[name] / len(values) * 1e6,
+        }
+        for name, values in samples.items()
+    }
 
 
-async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    results: dict[str, dict[str, float]] = {}
+async def run(args: argparse.Namespace) -> dict[str, Result]:
+    results: dict[str, Result] = {}
     if "ping" in args.targets:
         results["ping"] = await run_target(
             args.socket, "/_ping", args.requests, args.warmup, args.rounds
@@ -215,12 +226,16 @@ async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     return results
 
 
-def report(backend: str, results: dict[str, dict[str, float]]) -> None:
-    for target, medians in results.items():
-        floor = medians["raw-socket"]
-        print(f"\n[{backend}] {target}: median latency, {len(medians)} variants")
-        for name, value in medians.items():
-            print(f"  {name:<14} {value:9.1f} us  {value / floor:5.2f}x raw-socket")
+def report(backend: str, results: dict[str, Result]) -> None:
+    for target, variants in results.items():
+        floor = variants["raw-socket"]
+        print(f"\n[{backend}] {target}: median wall latency and CPU time per request")
+        for name, value in variants.items():
+            wall, cpu = value["median_us"], value["cpu_us"]
+            print(
+                f"  {name:<14} {wall:8.1f} us {wall / floor['median_us']:5.2f}x   "
+                f"cpu {cpu:7.1f} us {cpu / floor['cpu_us']:5.2f}x"
+            )
 
 
 def bench_parsers(path: str, iterations: int) -> None:

@@ -10,7 +10,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from contextlib import aclosing
+from contextlib import aclosing, contextmanager
 from typing import cast
 
 import anyio
@@ -630,13 +630,29 @@ async def test_socket_nobody_listens_on_is_a_connect_error(sock_path: str) -> No
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+@contextmanager
+def unprivileged() -> Iterator[None]:
+    """Run the block with the effective uid of ``nobody`` when we are root (root ignores modes)."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setegid(65534)
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
 async def test_permission_denied_is_a_connect_error(fake: FakeEngine, sock_path: str) -> None:
     os.chmod(sock_path, 0)
     async with UnixSocketTransport(sock_path) as transport:
-        with pytest.raises(httpx.ConnectError) as caught:
+        with unprivileged(), pytest.raises(httpx.ConnectError) as caught:
             await transport.handle_async_request(make_request())
     assert isinstance(caught.value.__cause__, PermissionError)
+    assert caught.value.__cause__.errno == errno.EACCES
+    assert fake.connections_accepted == 0
 
 
 async def test_connect_timeout_when_the_backlog_is_full(sock_path: str) -> None:
