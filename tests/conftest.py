@@ -1,34 +1,48 @@
 """Shared fixtures: the async backends, and the engines the live tests run against.
 
-A test that takes the ``docker`` fixture runs once per engine (Docker, Podman). Live cases
-skip when their engine does not answer, except under ``CI=true``, where a missing engine is
-a failure.
+A test that takes the ``docker`` fixture runs once per engine (Docker, Podman) live, and once
+per engine from that engine's cassette (``docker-replay``, ``podman-replay``), with no engine
+at all: ``tests/cassettes/<test module path>/<test name>[<engine>].json``. The live runs record
+those cassettes when pytest runs with ``--record-mode=all`` (or ``once``/``new_episodes``), from
+the asyncio backend only; the replays run on both backends. ``scripts/record-cassettes``
+re-records them all.
+
+Live cases skip when their engine does not answer, except under ``CI=true``, where a missing
+engine is a failure. Replay cases skip while their cassette has not been recorded.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from lightshuttle_runtime import DockerClient
+from lightshuttle_runtime.testing import CassetteTransport
+from lightshuttle_runtime.testing._plugin import cassette_test_name, finish_cassette, record_mode
 
 ENGINE_SOCKETS = {
     "docker": os.environ.get("LS_DOCKER_SOCKET", "/var/run/docker.sock"),
     "podman": os.environ.get("LS_PODMAN_SOCKET", "/run/podman/podman.sock"),
 }
 IN_CI = os.environ.get("CI", "").lower() == "true"
+TESTS = Path(__file__).parent
+CASSETTES = TESTS / "cassettes"
 
 
 @dataclass(frozen=True)
 class Engine:
-    """One engine under test: ``name`` is ``docker`` or ``podman``."""
+    """One engine under test: ``name`` is ``docker`` or ``podman``; ``replay`` when the test's
+    ``docker`` client plays that engine's cassette (then nothing may talk to ``socket_path``)."""
 
     name: str
     socket_path: str
+    replay: bool = False
 
     @property
     def host(self) -> str:
@@ -56,20 +70,83 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.live) for name in ENGINE_SOCKETS])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``engine``: the live engines; tests using ``docker`` also get the replays."""
+    if not _uses_our_engine(metafunc):
+        return
+    params = [pytest.param(name, marks=pytest.mark.live, id=name) for name in ENGINE_SOCKETS]
+    if "docker" in metafunc.fixturenames:
+        params += [pytest.param(f"{name}-replay", id=f"{name}-replay") for name in ENGINE_SOCKETS]
+    metafunc.parametrize("engine", params, indirect=True)
+
+
+def _uses_our_engine(metafunc: pytest.Metafunc) -> bool:
+    """Whether the test's ``engine`` is this file's fixture (not a module's own fixture or a
+    plain parametrized argument of that name)."""
+    if "engine" not in metafunc.fixturenames:
+        return False
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", ())
+        if "engine" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return False
+    # pytest has no public way to ask which fixture a name resolves to.
+    definitions = getattr(metafunc, "_arg2fixturedefs", {}).get("engine") or ()
+    return bool(definitions) and inspect.getsourcefile(definitions[-1].func) == __file__
+
+
+@pytest.fixture
 def engine(request: pytest.FixtureRequest) -> Engine:
-    """A live engine; skipped when it does not answer (a failure under CI=true)."""
-    found = Engine(request.param, ENGINE_SOCKETS[request.param])
-    if not engine_answers(found.socket_path):
+    """A live engine (skipped when it does not answer, a failure under CI=true), or the name of
+    the engine a replay plays."""
+    name, _, mode = str(request.param).partition("-")
+    found = Engine(name, ENGINE_SOCKETS[name], replay=mode == "replay")
+    if not found.replay and not engine_answers(found.socket_path):
         message = f"{found.name} engine not answering on {found.socket_path}"
         if IN_CI:
-            pytest.fail(f"{message} (CI=true: live tests must run; start it with scripts/engines-up)")
+            pytest.fail(
+                f"{message} (CI=true: live tests must run; start it with scripts/engines-up)"
+            )
         pytest.skip(message)
     return found
 
 
+def engine_cassette_path(item: pytest.Item, engine: Engine) -> Path:
+    """``tests/cassettes/<test module path>/<test name>[<params>-<engine>].json``."""
+    module = item.path.relative_to(TESTS).with_suffix("")
+    name = cassette_test_name(item, exclude=("anyio_backend", "engine"), extra=(engine.name,))
+    return CASSETTES / module / f"{name}.json"
+
+
+def engine_cassette(
+    request: pytest.FixtureRequest, engine: Engine, anyio_backend: str
+) -> CassetteTransport | None:
+    """The cassette ``docker`` goes through: replaying, recording, or none (plain live)."""
+    path = engine_cassette_path(request.node, engine)
+    if engine.replay:
+        if not path.exists():
+            pytest.skip(
+                f"no cassette {path.relative_to(TESTS.parent)} yet: record it with "
+                "scripts/record-cassettes"
+            )
+        return CassetteTransport(path, save_on_close=False)
+    mode = record_mode(request.config)
+    if mode == "none" or anyio_backend != "asyncio":
+        return None
+    return CassetteTransport(
+        path,
+        record_mode=mode,
+        transport=lambda: DockerClient(engine.host).transport,
+        save_on_close=False,
+    )
+
+
 @pytest.fixture
-async def docker(engine: Engine) -> AsyncIterator[DockerClient]:
-    """A DockerClient connected to ``engine``."""
-    async with DockerClient(engine.host) as client:
+async def docker(
+    engine: Engine, request: pytest.FixtureRequest, anyio_backend: str
+) -> AsyncIterator[DockerClient]:
+    """A DockerClient on ``engine``: live, live and recording, or replaying its cassette."""
+    cassette = engine_cassette(request, engine, anyio_backend)
+    async with DockerClient(engine.host, transport=cassette) as client:
         yield client
+    if cassette is not None:
+        finish_cassette(request.node, cassette)

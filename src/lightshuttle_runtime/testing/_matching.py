@@ -8,7 +8,9 @@ prefix, its canonical query and a fingerprint of its body (all after redaction):
   and the ``{"label": {"a=b": true}}`` form equals ``{"label": ["a=b"]}``;
 - ``since``/``until`` holding an absolute UNIX time (after 1973) match any such time: a test
   that asks for "logs since now" sends a different number on every run;
-- a JSON body is compared as canonical JSON (keys sorted); any other body by its sha256.
+- a JSON body is compared as canonical JSON (keys sorted); any other body by its sha256;
+  an archive (kept as length + sha256 only) that matches no recorded digest takes the next
+  recorded request identical but for its archive (tar headers hold mtimes).
 
 Identical requests get their recorded answers in recorded order; once they are used up, a
 ``GET``/``HEAD`` keeps getting the last one (polling loops may poll more often on replay), any
@@ -21,7 +23,7 @@ import hashlib
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import msgspec
@@ -48,6 +50,7 @@ class RequestKey:
         api_version: the prefix's version (``"1.41"``), ``None`` for unversioned paths.
         query: the canonical query, sorted ``(name, value)`` pairs.
         body: the body's fingerprint, ``None`` when there is no body.
+        opaque: the body is kept as length + sha256 only (an archive, or over 64 KiB).
     """
 
     method: str
@@ -55,6 +58,7 @@ class RequestKey:
     api_version: str | None
     query: tuple[tuple[str, str], ...]
     body: str | None
+    opaque: bool = field(default=False, compare=False)
 
     def describe(self) -> str:
         version = f"/v{self.api_version}" if self.api_version else ""
@@ -79,6 +83,7 @@ def request_key(request: RecordedRequest) -> RequestKey:
         api_version=version,
         query=canonical_query(request.query),
         body=body_fingerprint(request.body),
+        opaque=request.body is not None and request.body.is_digest,
     )
 
 
@@ -145,12 +150,18 @@ class _Slot:
 
 @dataclass
 class Player:
-    """Hands out recorded interactions to requests, in recorded order per key."""
+    """Hands out recorded interactions to requests, in recorded order per key.
+
+    An opaque body (an archive) that matches no recorded digest falls back to the next recorded
+    request that differs only by its opaque body: a tar holds mtimes, so the same upload rarely
+    has the same sha256 twice.
+    """
 
     interactions: Sequence[Interaction]
     repeat_reads: bool = True
     _slots: list[_Slot] = field(init=False)
     _queues: dict[RequestKey, deque[_Slot]] = field(init=False)
+    _opaque: dict[RequestKey, deque[_Slot]] = field(init=False)
     _last: dict[RequestKey, _Slot] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -158,16 +169,18 @@ class Player:
             _Slot(index, interaction, request_key(interaction.request))
             for index, interaction in enumerate(self.interactions)
         ]
-        self._queues = {}
+        self._queues, self._opaque, self._last = {}, {}, {}
         for slot in self._slots:
             self._queues.setdefault(slot.key, deque()).append(slot)
-        self._last = {}
+            if slot.key.opaque:
+                self._opaque.setdefault(replace(slot.key, body=None), deque()).append(slot)
 
     def take(self, key: RequestKey, *, allow_repeat: bool = True) -> Interaction | None:
         """The next answer for ``key``, or ``None`` when there is none (see :meth:`explain`)."""
-        queue = self._queues.get(key)
-        if queue:
-            slot = queue.popleft()
+        slot = _next_unplayed(self._queues.get(key))
+        if slot is None and key.opaque:
+            slot = _next_unplayed(self._opaque.get(replace(key, body=None)))
+        if slot is not None:
             slot.played = True
             self._last[key] = slot
             return slot.interaction
@@ -212,6 +225,14 @@ class Player:
         if not self._slots:
             return "the cassette holds no interactions", []
         return "no recorded request matches", nearest
+
+
+def _next_unplayed(queue: deque[_Slot] | None) -> _Slot | None:
+    while queue:
+        slot = queue.popleft()
+        if not slot.played:
+            return slot
+    return None
 
 
 def differences_between(live: RequestKey, recorded: RequestKey) -> list[str]:

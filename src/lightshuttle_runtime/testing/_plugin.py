@@ -120,7 +120,7 @@ def cassette_test_name(
     parameters named in ``exclude``, with ``extra`` ids appended."""
     parts = item.nodeid.split("::")[1:] or [item.name]
     parts[-1] = getattr(item, "originalname", parts[-1].partition("[")[0])
-    name = ".".join(parts)
+    name = _UNSAFE.sub("_", ".".join(parts))
     callspec = getattr(item, "callspec", None)
     ids: list[str] = []
     if callspec is not None:
@@ -130,8 +130,8 @@ def cassette_test_name(
                 ids.append(_param_id(argname, value, callspec.indices.get(argname, 0)))
     ids.extend(extra)
     if ids:
-        name += "[" + "-".join(ids) + "]"
-    return _UNSAFE.sub("_", name)
+        name += "[" + _UNSAFE.sub("_", "-".join(ids)) + "]"
+    return name
 
 
 def default_cassette_path(item: pytest.Item, name: str | None = None) -> Path:
