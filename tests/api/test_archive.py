@@ -133,7 +133,7 @@ async def test_put_path_of_one_file_with_arcname(
     local = tmp_path / "local.conf"
     local.write_bytes(b"key=value\n")
     with anyio.fail_after(60):
-        await docker.archives.put_path(running, "/etc", local, arcname="app.conf")
+        await docker.archives.put_path(running, "/etc", local, arcname="app.conf", mtime=MTIME)
         assert await _cat(docker, running, "/etc/app.conf") == b"key=value\n"
 
 

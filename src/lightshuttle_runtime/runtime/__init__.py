@@ -1,7 +1,7 @@
 """The container-runtime layer: the ContainerRuntime protocol and DockerRuntime."""
 
 from ._build import BuildProgressCallback
-from ._create import LABEL_PROJECT, LABEL_RESOURCE
+from ._create import LABEL_PROJECT, LABEL_RESOURCE, PROJECT_NETWORK_PREFIX, project_network_name
 from ._docker import ContainerLogs, DockerRuntime, ProgressCallback
 from ._errors import (
     BuildError,
@@ -19,6 +19,7 @@ from ._errors import (
     StartError,
     StopError,
 )
+from ._projects import ManagedContainer, NetworkOwnershipError, ProjectNetworkError
 from ._protocol import ContainerRuntime
 from ._spec import BuildSpec, ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
 from ._types import (
@@ -37,6 +38,7 @@ from ._types import (
 __all__ = [
     "LABEL_PROJECT",
     "LABEL_RESOURCE",
+    "PROJECT_NETWORK_PREFIX",
     "BuildError",
     "BuildProgressCallback",
     "BuildSpec",
@@ -60,9 +62,12 @@ __all__ = [
     "LogChunkStream",
     "LogStream",
     "LogStreamError",
+    "ManagedContainer",
+    "NetworkOwnershipError",
     "OperationTimedOut",
     "PortSpec",
     "ProgressCallback",
+    "ProjectNetworkError",
     "RemoveError",
     "Running",
     "StartError",
@@ -71,4 +76,5 @@ __all__ = [
     "Stopped",
     "Unhealthy",
     "VolumeSpec",
+    "project_network_name",
 ]

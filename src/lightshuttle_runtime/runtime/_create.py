@@ -7,20 +7,35 @@ from datetime import timedelta
 
 from ..models import (
     ContainerCreateRequest,
+    EndpointSettings,
     HealthConfig,
     HostConfig,
     Mount,
+    NetworkingConfig,
     PortBinding,
 )
 from ._errors import InvalidSpecError
 from ._spec import ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
 
-__all__ = ["LABEL_PROJECT", "LABEL_RESOURCE", "create_request"]
+__all__ = [
+    "LABEL_PROJECT",
+    "LABEL_RESOURCE",
+    "PROJECT_NETWORK_PREFIX",
+    "create_request",
+    "project_network_name",
+]
 
 LABEL_PROJECT = "lightshuttle.project"
 LABEL_RESOURCE = "lightshuttle.resource"
 #: Published ports bind to loopback unless the spec names another address.
 DEFAULT_HOST_ADDRESS = "127.0.0.1"
+#: A project's containers join the user-defined bridge network ``lightshuttle-<project>``.
+PROJECT_NETWORK_PREFIX = "lightshuttle-"
+
+
+def project_network_name(project: str) -> str:
+    """The name of ``project``'s network: ``lightshuttle-<project>``."""
+    return f"{PROJECT_NETWORK_PREFIX}{project}"
 
 
 def create_request(spec: ContainerSpec, *, image: str | None = None) -> ContainerCreateRequest:
@@ -52,11 +67,22 @@ def create_request(spec: ContainerSpec, *, image: str | None = None) -> Containe
         tty=spec.tty or None,
         exposed_ports=ports or None,
         healthcheck=_health_config(spec.healthcheck) if spec.healthcheck else None,
+        networking_config=_networking_config(spec),
         host_config=HostConfig(
+            network_mode=project_network_name(spec.project) if spec.project else None,
             port_bindings=_port_bindings(spec.ports) or None,
             mounts=[_mount(volume) for volume in spec.volumes] or None,
         ),
     )
+
+
+def _networking_config(spec: ContainerSpec) -> NetworkingConfig | None:
+    """Join the project's network, reachable there by the resource name."""
+    if spec.project is None:
+        return None
+    aliases = [spec.resource] if spec.resource else None
+    network = project_network_name(spec.project)
+    return NetworkingConfig(endpoints_config={network: EndpointSettings(aliases=aliases)})
 
 
 def _port_key(port: PortSpec) -> str:

@@ -37,6 +37,12 @@ from ._errors import (
     StopError,
 )
 from ._health import await_healthy
+from ._projects import (
+    ManagedContainer,
+    ensure_project_network,
+    list_managed,
+    teardown_project_network,
+)
 from ._spec import BuildSpec, ContainerSpec
 from ._status import container_status, last_health_output
 from ._types import (
@@ -92,7 +98,9 @@ class DockerRuntime:
         """Pull the image if it is missing, create the container from ``spec`` and start it.
 
         Uses ``GET /images/{name}/json``, ``POST /images/create``, ``POST /containers/create``
-        and ``POST /containers/{id}/start``. A container that was created but could not be
+        and ``POST /containers/{id}/start``. A spec with a ``project`` joins the project's
+        network (made first if missing, see :meth:`ensure_project_network`) with its
+        ``resource`` as DNS alias. A container that was created but could not be
         started is removed again. When ``spec.image`` is a :class:`BuildSpec`, the image is
         built first (``POST /build``) and the container created from the built image's id.
 
@@ -104,6 +112,8 @@ class DockerRuntime:
             ImagePullError: the image is missing and the pull failed.
             BuildError: the image could not be built (with the builder's message and step).
             StartError: create or start failed (e.g. the name is in use).
+            ProjectNetworkError: the project's network could not be made (a network of
+                that name belongs to another owner: NetworkOwnershipError).
             EngineConnectError: the engine could not be reached.
         """
         spec.validate()
@@ -112,6 +122,8 @@ class DockerRuntime:
         else:
             image = spec.image
             await self._ensure_image(image)
+        if spec.project is not None:
+            await ensure_project_network(self.client, spec.project)
         with _translated(StartError, f"creating container {spec.name!r}"):
             created = await self.client.containers.create(
                 create_request(spec, image=image), name=spec.name
@@ -152,9 +164,7 @@ class DockerRuntime:
             raise StopError(f"grace must not be negative (got {grace})")
         try:
             with _translated(StopError, f"stopping container {container_id}"):
-                await self.client.containers.stop(
-                    container_id, t=math.ceil(grace.total_seconds())
-                )
+                await self.client.containers.stop(container_id, t=math.ceil(grace.total_seconds()))
         except StopError as exc:
             if not isinstance(exc.__cause__, NotFoundError):
                 raise
@@ -217,6 +227,48 @@ class DockerRuntime:
                 operation="wait_healthy",
                 duration=timeout,
             ) from None
+
+    async def ensure_project_network(self, project: str) -> str:
+        """Make sure ``project``'s bridge network ``lightshuttle-<project>`` exists; idempotent.
+
+        It is labelled ``lightshuttle.project=<project>``; a concurrent create's conflict
+        counts as success.
+
+        Returns:
+            The network's id.
+
+        Raises:
+            InvalidSpecError: ``project`` cannot name a network.
+            NetworkOwnershipError: a network of that name has another (or no) owner.
+            ProjectNetworkError: the engine refused to create it.
+            EngineConnectError: the engine could not be reached.
+        """
+        return await ensure_project_network(self.client, project)
+
+    async def teardown_project_network(self, project: str) -> None:
+        """Remove ``project``'s network (after its containers); missing counts as removed.
+
+        Raises:
+            InvalidSpecError: ``project`` cannot name a network.
+            NetworkOwnershipError: the network of that name is not this project's (kept).
+            ProjectNetworkError: containers still use it, or the engine failed.
+            EngineConnectError: the engine could not be reached.
+        """
+        await teardown_project_network(self.client, project)
+
+    async def list_managed(
+        self, project: str, *, name: str | None = None
+    ) -> list[ManagedContainer]:
+        """Every container of ``project``, running or not, sorted by resource (then name).
+
+        ``name`` keeps only the container of exactly that name (not a substring match).
+
+        Raises:
+            InvalidSpecError: ``project`` or ``name`` is not valid.
+            InspectError: the engine failed to answer.
+            EngineConnectError: the engine could not be reached.
+        """
+        return await list_managed(self.client, project, name=name)
 
     def logs(self, container_id: ContainerId, follow: bool) -> ContainerLogs:
         """The container's stdout and stderr as :class:`LogChunk`, timestamps parsed.
@@ -289,4 +341,3 @@ class ContainerLogs:
         self._closed = True
         if self._frames is not None:
             await self._frames.aclose()
-
