@@ -724,11 +724,11 @@ async def test_101_stream_closed_by_itself(
     assert await response.aread() == b""
     stream = response.extensions["network_stream"]
     await stream.aclose()
+    assert transport.active_connections == 0  # its place in the pool is free at once
     with pytest.raises(anyio.ClosedResourceError):
         await stream.receive()
     await response.aclose()
     await fake.wait_connections_closed()
-    assert transport.active_connections == 0
 
 
 # --- live engines (conftest's `engine` fixture: skipped unless one answers) -------------------
@@ -789,4 +789,51 @@ async def test_live_logs_stream(engine: Engine) -> None:
                 transport,
                 make_request("DELETE", f"/v1.41/containers/{container}?force=1", timeout=30),
             )
+        assert transport.active_connections == 0
+
+
+@pytest.mark.live
+async def test_live_exec_upgrade_is_a_two_way_stream(engine: Engine) -> None:
+    spec = {"Image": "busybox:local", "Cmd": ["sleep", "30"], "Labels": {"lightshuttle.test": "1"}}
+    command = {
+        "Cmd": ["sh", "-c", "echo hello; cat"],
+        "AttachStdin": True,
+        "AttachStdout": True,
+        "AttachStderr": True,
+    }
+    async with UnixSocketTransport(engine.socket_path) as transport:
+        created = await fetch(
+            transport, make_request("POST", "/v1.41/containers/create", json=spec)
+        )
+        container = created.json()["Id"]
+        try:
+            await fetch(transport, make_request("POST", f"/v1.41/containers/{container}/start"))
+            made = await fetch(
+                transport, make_request("POST", f"/v1.41/containers/{container}/exec", json=command)
+            )
+            response = await transport.handle_async_request(
+                make_request(
+                    "POST",
+                    f"/v1.41/exec/{made.json()['Id']}/start",
+                    json={"Detach": False, "Tty": False},
+                    headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+                )
+            )
+            assert response.status_code == 101
+            stream = response.extensions["network_stream"]
+            received = b""
+            with anyio.fail_after(20):
+                while b"hello\n" not in received:
+                    received += await stream.receive()
+                await stream.send(b"echoed\n")
+                while b"echoed\n" not in received:
+                    received += await stream.receive()
+                await stream.send_eof()  # cat ends, the exec ends, the engine closes
+                with pytest.raises(anyio.EndOfStream):
+                    while True:
+                        received += await stream.receive()
+            assert received.startswith(b"\x01\x00\x00\x00\x00\x00\x00\x06hello\n")  # stdout frame
+            await response.aclose()
+        finally:
+            await fetch(transport, make_request("DELETE", f"/v1.41/containers/{container}?force=1"))
         assert transport.active_connections == 0

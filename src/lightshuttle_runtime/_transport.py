@@ -2,10 +2,10 @@
 
 Stock ``httpx.AsyncHTTPTransport(uds=...)`` goes through httpcore and h11 and costs
 several times a raw socket round trip per request. This transport does its own
-non-blocking ``connect``/``send``/``recv`` on the socket, waiting with anyio
-(:func:`anyio.wait_readable`, so it runs under asyncio and trio) only when the socket
-has nothing to give, and frames messages with the sans-I/O
-reader in :mod:`._http11`. Timeouts cost a cancel scope only around an actual wait.
+non-blocking ``connect``/``send``/``recv`` on the socket, waits with anyio only when the
+socket has nothing to give (:func:`anyio.wait_readable`, so it runs under asyncio and
+trio; it needs anyio >= 4.7), and frames messages with the sans-I/O reader in
+:mod:`._http11`. A timeout costs a cancel scope only around an actual wait.
 
 Requests are made by calling :meth:`UnixSocketTransport.handle_async_request`
 directly, or by giving the transport to ``httpx.AsyncClient(transport=...)``.
@@ -188,7 +188,7 @@ class _Pool:
         event = anyio.Event()
         self.waiters.append(event)
         try:
-            with anyio.move_on_after(timeout if timeout is not None else float("inf")):
+            with anyio.move_on_after(timeout):
                 await event.wait()
             if not event.is_set():
                 raise httpx.PoolTimeout(
@@ -323,9 +323,11 @@ class UpgradedStream(ByteStream):
     :class:`anyio.ClosedResourceError` after close.
     """
 
-    def __init__(self, conn: _Connection) -> None:
+    def __init__(self, pool: _Pool, conn: _Connection) -> None:
+        self._pool = pool
         self._conn = conn
         self._pending = conn.reader.leftover
+        self._released = False
 
     @property
     def extra_attributes(self) -> dict[Any, Any]:
@@ -361,19 +363,23 @@ class UpgradedStream(ByteStream):
     async def send_eof(self) -> None:
         """Close the sending half (the engine sees the end of stdin)."""
         self._check_open()
-        self._conn.sock.shutdown(socket.SHUT_WR)
+        try:
+            self._conn.sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:
+            raise anyio.BrokenResourceError from exc
 
     async def aclose(self) -> None:
-        """Close the socket."""
-        self._conn.close()
+        """Close the socket and give its place in the pool back."""
+        if not self._released:
+            self._released = True
+            self._pool.discard(self._conn)
 
 
 class _UpgradeResponseStream(httpx.AsyncByteStream):
     """The (empty) body of a 101 response; closing it closes the upgraded socket."""
 
-    def __init__(self, pool: _Pool, conn: _Connection) -> None:
-        self._pool = pool
-        self._conn: _Connection | None = conn
+    def __init__(self, upgraded: UpgradedStream) -> None:
+        self._upgraded = upgraded
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
@@ -382,9 +388,7 @@ class _UpgradeResponseStream(httpx.AsyncByteStream):
         raise StopAsyncIteration
 
     async def aclose(self) -> None:
-        if self._conn is not None:
-            self._pool.discard(self._conn)
-            self._conn = None
+        await self._upgraded.aclose()
 
 
 class _StaleConnection(Exception):
@@ -619,8 +623,9 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
         }
         stream: httpx.AsyncByteStream
         if head.status == 101:
-            extensions["network_stream"] = UpgradedStream(conn)
-            stream = _UpgradeResponseStream(pool, conn)
+            upgraded = UpgradedStream(pool, conn)
+            extensions["network_stream"] = upgraded
+            stream = _UpgradeResponseStream(upgraded)
         elif conn.reader.body_complete:
             pool.release(conn)
             stream = _EMPTY
