@@ -22,6 +22,7 @@ from lightshuttle_runtime._cli import (
     build_parser,
     describe,
     duration,
+    engine_from_server,
     engine_name,
     env_pair,
     main,
@@ -576,3 +577,17 @@ def test_version_with_docker_host(engine: Engine) -> None:
     assert lines[1].startswith(f"engine:  {kind} ")
     assert lines[2] == "API:     1.41"
     assert lines[3] == f"host:    {engine.host} (from DOCKER_HOST)"
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        ("Docker/20.10.24+dfsg1 (linux)", "Docker Engine 20.10.24+dfsg1"),
+        ("Libpod/4.3.1 (linux)", "Podman Engine 4.3.1"),
+        ("Other/1.0", "Other 1.0"),
+        ("", "an engine"),
+        (None, "an engine"),
+    ],
+)
+def test_engine_from_server_header(server: str | None, expected: str) -> None:
+    assert engine_from_server(server) == expected

@@ -370,6 +370,14 @@ def engine_name(version: SystemVersion) -> str:
     return f"{kind} {version.version}"
 
 
+def engine_from_server(server: str | None) -> str:
+    """The engine named by a ``Server`` header: ``Docker/20.10.24 (linux)`` gives
+    ``Docker Engine 20.10.24``, ``Libpod/4.3.1 (linux)`` gives ``Podman Engine 4.3.1``."""
+    product, _, rest = (server or "").partition("/")
+    kind = {"Docker": "Docker Engine", "Libpod": "Podman Engine"}.get(product, product)
+    return " ".join(part for part in (kind or "an engine", rest.split(" ")[0]) if part)
+
+
 # -- commands ----------------------------------------------------------------------------------
 
 
@@ -493,9 +501,9 @@ async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Cons
     if args.lines < 1:
         raise CommandError(f"--lines must be at least 1 (got {args.lines})")
     begun = time.perf_counter()
-    version = await docker.system.version()
+    ping = await docker.system.ping()  # not GET /version: Podman takes a second to answer it
     console.step(
-        f"connected to {engine_name(version)} at {docker.address.url} "
+        f"connected to {engine_from_server(ping.server)} at {docker.address.url} "
         f"(API {await docker.api_version()})",
         begun,
     )
