@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from lightshuttle_runtime.testing import (
     load_cassette,
 )
 
+from ..conftest import Engine
 from ._scripted import PING, Answer, ScriptedTransport, frame, json_answer
 
 pytestmark = pytest.mark.anyio
@@ -460,3 +462,55 @@ async def test_bad_options_are_rejected(
 ) -> None:
     with pytest.raises(CassetteError, match=message):
         CassetteTransport(tmp_path / "x.json", **options)  # type: ignore[arg-type]
+
+
+async def test_live_follow_stream_records_and_replays(tmp_path: Path, engine: Engine) -> None:
+    """``logs(follow=True)`` of a running busybox on a real engine, through the client's own
+    transport: recording must not wait for the (endless) body to end."""
+    name = "ls-test-cassette-follow"
+    path = tmp_path / "live-follow.json"
+    script = ["sh", "-c", "echo one; echo two >&2; echo three; sleep 300"]
+    cassette = CassetteTransport(
+        path, record_mode="all", transport=lambda: DockerClient(engine.host).transport
+    )
+    with anyio.fail_after(60):
+        async with DockerClient(engine.host, transport=cassette) as docker:
+            with contextlib.suppress(NotFoundError):
+                await docker.containers.remove(name, force=True)
+            created = await docker.containers.create(
+                ContainerCreateRequest(image="busybox:local", cmd=script), name=name
+            )
+            try:
+                await docker.containers.start(created.id)
+                live = await read_lines(docker, created.id)
+            finally:
+                await docker.containers.remove(created.id, force=True)
+    assert sorted(live) == [(1, b"one\n"), (1, b"three\n"), (2, b"two\n")]
+    (logs,) = [i for i in load_cassette(path).interactions if i.request.path.endswith("/logs")]
+    assert logs.response is not None and logs.response.end == "closed"
+
+    async with DockerClient(transport=CassetteTransport(path, rechunk=1)) as docker:
+        with anyio.fail_after(10):
+            with contextlib.suppress(NotFoundError):
+                await docker.containers.remove(name, force=True)
+            await docker.containers.create(
+                ContainerCreateRequest(image="busybox:local", cmd=script), name=name
+            )
+            await docker.containers.start(created.id)
+            assert await read_lines(docker, created.id) == live
+            await docker.containers.remove(created.id, force=True)
+
+
+async def read_lines(docker: DockerClient, container: str) -> list[tuple[int, bytes]]:
+    """The first three lines of a followed multiplexed log (frames may split or join lines)."""
+    lines: list[tuple[int, bytes]] = []
+    pending = {1: b"", 2: b""}
+    async with docker.containers.logs(container, tty=False, follow=True) as frames:
+        async for item in frames:
+            pending[item.stream] += item.data
+            while b"\n" in pending[item.stream]:
+                line, _, pending[item.stream] = pending[item.stream].partition(b"\n")
+                lines.append((item.stream, line + b"\n"))
+            if len(lines) >= 3:
+                break
+    return lines
