@@ -227,12 +227,19 @@ async def test_api_version_mismatch_is_reported(tmp_path: Path) -> None:
 async def test_unplayed_interactions_are_detected(tmp_path: Path) -> None:
     path = tmp_path / "inspect.json"
     await record(path, engine())
-    cassette = CassetteTransport(path)
-    async with DockerClient(transport=cassette) as docker:
-        await docker.containers.inspect(CONTAINER)
+    # Pinned: no /_ping; one inspect of the two recorded (a poll that ended sooner).
+    lenient = CassetteTransport(path)
+    strict = CassetteTransport(path, repeat_reads=False)
+    for cassette in (lenient, strict):
+        async with DockerClient(api_version="1.41", transport=cassette) as docker:
+            await docker.containers.inspect(CONTAINER)
     with pytest.raises(UnplayedInteractionsError) as caught:
-        cassette.assert_all_played()
-    assert caught.value.unplayed == [f"#2 GET {INSPECT}"]
+        lenient.assert_all_played()
+    assert caught.value.unplayed == ["#0 GET /_ping"]
+    with pytest.raises(UnplayedInteractionsError) as caught:
+        strict.assert_all_played()
+    assert caught.value.unplayed == ["#0 GET /_ping", f"#2 GET {INSPECT}"]
+    assert "2 recorded interaction(s)" in str(caught.value)
 
 
 async def test_replay_never_touches_a_transport(tmp_path: Path) -> None:

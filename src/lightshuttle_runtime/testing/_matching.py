@@ -14,7 +14,8 @@ prefix, its canonical query and a fingerprint of its body (all after redaction):
 
 Identical requests get their recorded answers in recorded order; once they are used up, a
 ``GET``/``HEAD`` keeps getting the last one (polling loops may poll more often on replay), any
-other method fails.
+other method fails. Symmetrically, the unused answers of a ``GET``/``HEAD`` that was played at
+least once are not reported as unplayed (a loop may also poll less often).
 """
 
 from __future__ import annotations
@@ -190,8 +191,20 @@ class Player:
         return None
 
     def unplayed(self) -> list[tuple[int, Interaction]]:
-        """``(index, interaction)`` of every interaction not played yet."""
-        return [(slot.index, slot.interaction) for slot in self._slots if not slot.played]
+        """``(index, interaction)`` of every interaction not played yet.
+
+        With ``repeat_reads``, the leftover answers of a ``GET``/``HEAD`` that was played at least
+        once do not count: a polling loop may need fewer polls on replay (an event that came
+        after a few seconds live comes at once) just as it may need more.
+        """
+        return [
+            (slot.index, slot.interaction)
+            for slot in self._slots
+            if not slot.played and not self._polled(slot.key)
+        ]
+
+    def _polled(self, key: RequestKey) -> bool:
+        return self.repeat_reads and key.method in _REPEATABLE and key in self._last
 
     def explain(self, key: RequestKey) -> tuple[str, list[str]]:
         """Why ``key`` has no answer: a sentence, and the nearest recorded requests with how
