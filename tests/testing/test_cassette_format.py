@@ -157,3 +157,22 @@ def test_digest_bodies_have_no_bytes() -> None:
     assert body.is_digest and body.length == 10
     with pytest.raises(Exception, match="length \\+ sha256 only"):
         body.to_bytes()
+
+
+def test_the_documented_example_is_a_valid_cassette() -> None:
+    import textwrap
+
+    import lightshuttle_runtime.testing as testing
+
+    doc = testing.__doc__ or ""
+    section = doc[doc.index("The cassette file (format version 1)") :]
+    lines = section.splitlines()
+    start = lines.index("    {")
+    end = lines.index("    }", start)
+    example = textwrap.dedent("\n".join(lines[start : end + 1]))
+    cassette = Cassette.from_json(example)
+    create, ping = cassette.interactions
+    assert create.response is not None and create.response.body() == (
+        b'{"Id":"4a08c04d","Warnings":[]}\n'
+    )
+    assert ping.error is not None and ping.error.exception == "ConnectError"

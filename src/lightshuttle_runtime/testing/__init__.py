@@ -1,70 +1,100 @@
-"""Record real engine traffic once, replay it offline: cassettes for tests.
+r"""Record real engine traffic once, replay it offline: cassettes for tests.
 
-A :class:`CassetteTransport` plugs into the client's one seam::
+A :class:`CassetteTransport` plugs into the client's one seam (``transport=``)::
 
     from lightshuttle_runtime import DockerClient
     from lightshuttle_runtime.testing import CassetteTransport
 
     cassette = CassetteTransport("tests/cassettes/demo.json", record_mode="once",
                                  transport=DockerClient().transport)
-    async with DockerClient(transport=cassette) as docker:   # saved when the client closes
+    async with DockerClient(transport=cassette) as docker:  # saved when the client closes
         await docker.containers.list()
 
-With pytest the plugin does the wiring (``--record-mode``, ``@pytest.mark.cassette``, the
-``cassette``, ``docker_client`` and ``docker_runtime`` fixtures; see ``_plugin``)::
+With pytest, the plugin (installed with the package) does the wiring: ``--record-mode``,
+``@pytest.mark.cassette(...)``, and the ``cassette``, ``docker_client`` and ``docker_runtime``
+fixtures::
 
     @pytest.mark.anyio
     async def test_lists(docker_client):
         assert await docker_client.containers.list(all_=True) is not None
 
-Record with ``pytest --record-mode=once``, then plain ``pytest`` replays with no engine.
-``python -m lightshuttle_runtime.testing lint tests/cassettes`` fails (exit status 1) when a
-cassette still holds a registry credential (``--secret VALUE`` adds literal secrets to find).
+``pytest --record-mode=once`` records ``tests/cassettes/test_x/test_lists.json`` from the engine
+at ``DOCKER_HOST``; plain ``pytest`` then replays it with no engine, on asyncio and trio.
+``python -m lightshuttle_runtime.testing lint tests/cassettes`` exits with status 1 when a
+cassette still holds a registry credential (``--secret VALUE``: also look for that literal).
+
+Record modes: ``none`` (replay only; the default under pytest), ``once`` (record when the file
+is missing, else replay only), ``new_episodes`` (replay what matches, record the rest and
+append it), ``all`` (record everything, replacing the file).
+
+Matching. A request matches a recorded one with the same method, path (the ``/vX.Y`` prefix
+compared separately: a cassette replays only at the API version it was recorded at, and a
+mismatch says so), query (order ignored; ``filters`` and other JSON parameters compared as
+data; ``since``/``until`` absolute times match any absolute time) and body (JSON as data, other
+bytes by sha256; an archive that matches no recorded digest takes the next request identical
+but for its archive, as tars hold mtimes). Headers, scheme and host are ignored. Identical
+requests get their answers in recorded order; once they are used up a ``GET``/``HEAD`` repeats
+its last answer (polling loops), anything else raises :class:`UnmatchedRequestError`, which
+lists the nearest recorded requests and how each differs. Recorded interactions never requested
+are reported by :meth:`CassetteTransport.assert_all_played` (the plugin calls it after a test
+that passed, unless ``allow_unplayed=True``); the unused answers of a ``GET`` that was played
+do not count.
+
+Redaction happens before anything is written (see :class:`Redactor`): credential headers, ``/auth``
+secrets, ``Env`` values (as ``<redacted:KEY>``, restored on replay from the values the test sends)
+and registered literals (same-length masks). Register a secret with
+:meth:`CassetteTransport.add_secret` (or the marker's ``secrets=``) before the requests that
+carry it, when recording and when replaying.
 
 The cassette file (format version 1)
 ------------------------------------
-One JSON document per cassette, indented, with keys in a fixed order::
+One JSON document per cassette, indented; short flat arrays and objects stay on one line.
+Example (hand-writable; every field but ``method``, ``path`` and ``status`` may be omitted,
+unknown fields are an error)::
 
     {
       "version": 1,
       "interactions": [
         {
           "request": {
-            "method": "GET",
-            "path": "/v1.41/containers/json",       # as sent, with its /vX.Y prefix
-            "query": [["all", "1"]],                # [name, value] pairs, decoded
-            "headers": [["Host", "docker"]],        # [name, value] pairs (repeats survive)
-            "body": {"json": {"Image": "busybox"}}  # optional, see "bytes" below
+            "method": "POST",
+            "path": "/v1.41/containers/create",
+            "query": [["name", "web"]],
+            "headers": [["Content-Type", "application/json"]],
+            "body": {"json": {"Image": "busybox:local", "Env": ["TOKEN=<redacted:TOKEN>"]}}
           },
           "response": {
-            "status": 200,
-            "reason": "OK",                         # optional
-            "headers": [["Content-Type", "application/json"]],
-            "chunks": [{"t": 0.002, "json": [], "eol": "\\n"}],
-            "end": "complete"                       # or "closed", or "error" + "error": {...}
+            "status": 201,
+            "reason": "Created",
+            "headers": [["Api-Version", "1.41"], ["Content-Type", "application/json"]],
+            "chunks": [{"t": 0.004, "json": {"Id": "4a08c04d", "Warnings": []}, "eol": "\n"}],
+            "end": "complete"
           }
         },
-        {"request": {...}, "error": {"exception": "ConnectError", "message": "..."}}
+        {
+          "request": {"method": "GET", "path": "/_ping"},
+          "error": {"exception": "ConnectError", "message": "[Errno 2] No such file"}
+        }
       ]
     }
 
-Bytes (a request ``body``, each response chunk) are one of: ``{"text": "..."}`` (valid UTF-8),
-``{"base64": "..."}``, ``{"json": <object or array>, "eol": "\\n"}`` (the compact JSON encoding
-followed by ``eol``; used only when it gives the exact bytes back), or, for request bodies
-only, ``{"length": N, "sha256": "<hex>"}``: request bodies over 64 KiB and archives
-(``application/x-tar``...) keep only their fingerprint.
-
-A chunk's ``t`` is its time in seconds after the response headers (0 when omitted). ``end`` says
-how the body ended: ``complete``; ``closed`` (the client closed it early, as with a ``follow``
-stream: on replay the chunks are played and then the stream stays open until the caller closes
-or cancels it, or its read timeout passes); ``error`` (the connection broke: the chunks are
-played, then ``error.exception``, an httpx exception name such as ``ReadError``, is raised). An
-interaction with ``error`` instead of ``response`` failed before any answer.
-``Date`` headers are not recorded. Every field but ``method``, ``path`` and ``status`` may be
-omitted; unknown fields are an error (typos do not pass silently).
-
-Matching, repeats and unplayed interactions are described in ``_matching``; redaction (what is
-replaced by what, before anything is written) in :class:`Redactor`.
+- ``path``: as sent, with its ``/vX.Y`` prefix, no query. ``query`` and ``headers``: lists of
+  ``[name, value]`` pairs, decoded, in the order sent (repeated names survive).
+- Bytes (a request ``body``, each response chunk) are exactly one of ``{"text": "..."}`` (valid
+  UTF-8), ``{"base64": "..."}``, ``{"json": <object or array>, "eol": "\n"}`` (its compact
+  encoding followed by ``eol``; recorded only when that gives the exact bytes back), or, for
+  request bodies only, ``{"length": N, "sha256": "<hex>"}``: bodies over 64 KiB and archives
+  (``application/x-tar``, gzip, bzip2, xz) keep only their fingerprint.
+- ``chunks``: the body as it arrived, in pieces; ``t`` is seconds after the response headers
+  (0 when omitted). Replay keeps the pieces (``rechunk=1`` re-splits them byte by byte;
+  ``pace=1.0`` replays at the recorded times).
+- ``end``: ``complete`` (the body ended); ``closed`` (the client closed it early, as with a
+  ``follow`` stream: on replay the chunks are played and the stream then stays open until the
+  caller closes or cancels it, or its read timeout passes); ``error`` with
+  ``"error": {"exception": "ReadError", "message": "..."}`` (the connection broke: the chunks
+  are played, then that httpx exception is raised).
+- An interaction with ``error`` instead of ``response`` failed before any answer.
+- ``Date`` and ``X-Reference-Id`` response headers are not recorded (they change every run).
 """
 
 from ._cassette import (

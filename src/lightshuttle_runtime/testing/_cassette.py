@@ -252,12 +252,22 @@ def save_cassette(cassette: Cassette, path: str | os.PathLike[str]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, _file_mode(target))
         with os.fdopen(fd, "wb") as out:
             out.write(cassette.to_json())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(target: Path) -> int:
+    """The mode to write ``target`` with: its current one, else readable by all (mkstemp's
+    0600 would hide a file meant to be committed)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return 0o644
 
 
 def _dump(value: Any, indent: str, out: list[str]) -> None:

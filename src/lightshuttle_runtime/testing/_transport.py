@@ -47,8 +47,9 @@ RECORD_MODES: Final[tuple[str, ...]] = get_args(RecordMode)
 #: The real transport to record through, or a function that makes it when first needed.
 TransportSource = httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport]
 
-#: Response headers not recorded: they change on every run and nothing reads them.
-_VOLATILE_HEADERS: Final = frozenset({"date"})
+#: Response headers not recorded: they change on every run and nothing reads them (Podman's
+#: ``X-Reference-Id`` is a per-request memory address).
+_VOLATILE_HEADERS: Final = frozenset({"date", "x-reference-id"})
 
 
 class CassetteTransport(httpx.AsyncBaseTransport):
