@@ -464,6 +464,16 @@ async def test_idle_connection_closed_by_the_engine_is_not_used(
     assert [r.connection for r in fake.requests] == [1, 2]
 
 
+async def test_idle_connection_closed_by_the_engine_costs_a_get_nothing(
+    fake: FakeEngine, transport: UnixSocketTransport
+) -> None:
+    fake.enqueue(respond(200, b"1").then(Close()), respond(200, b"2"))
+    await fetch(transport, make_request())
+    await fake.wait_connections_closed()
+    assert (await fetch(transport, make_request())).content == b"2"  # retried, not peeked
+    assert [r.connection for r in fake.requests] == [1, 2]
+
+
 async def test_keepalive_expiry(fake: FakeEngine, sock_path: str) -> None:
     fake.enqueue(respond(200), respond(200))
     async with UnixSocketTransport(sock_path, keepalive_expiry=0.05) as transport:
