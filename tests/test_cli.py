@@ -449,7 +449,7 @@ async def test_demo(docker: DockerClient, capsys: pytest.CaptureFixture[str]) ->
         f"✔ {name} is healthy in ",
         "✔ followed 3 log lines in ",
         f"✔ stopped {name} (exit code 0) in ",
-        f"✔ removed {name} in ",
+        f"✔ removed {name} and its network lightshuttle-ls-demo in ",
         "✔ demo complete in ",
     ]
     assert len(steps) == len(expected), out
@@ -533,6 +533,7 @@ async def test_run_ps_inspect_logs_stop_rm(
         assert name in (await command("ps", "-a", "--project", "ls-rt-cli"))[1]
     finally:
         assert (await command("rm", name))[0] == 0
+        await DockerRuntime(docker).teardown_project_network("ls-rt-cli")
     code, out, err = await command("inspect", name)
     assert (code, out) == (1, "")
     assert err == f"lightshuttle-runtime: error: no container '{name}'\n"

@@ -47,6 +47,7 @@ from .runtime import (
     Starting,
     Stopped,
     Unhealthy,
+    project_network_name,
 )
 
 __all__ = ["ClientFactory", "amain", "build_parser", "main", "run"]
@@ -59,7 +60,7 @@ ClientFactory = Callable[[str | None], AbstractAsyncContextManager[DockerClient]
 
 DEMO_NAME = "ls-demo"
 DEMO_IMAGE = "busybox:local"
-DEMO_PROJECT = "lightshuttle-demo"
+DEMO_PROJECT = "ls-demo"
 # Ready after a short warm-up, then a tick every 0.2 s; SIGTERM ends it cleanly (the trap
 # runs between two sleeps), so `stop` is quick and the exit code is 0.
 DEMO_SCRIPT = (
@@ -509,6 +510,7 @@ async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Cons
     )
     runtime = DockerRuntime(docker, on_pull_progress=console.pull_progress(args.image))
     await runtime.remove(args.name)  # a leftover of an interrupted demo
+    network = project_network_name(DEMO_PROJECT)
     spec = ContainerSpec(
         name=args.name,
         image=args.image,
@@ -519,14 +521,17 @@ async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Cons
     )
     started = time.perf_counter()
     container = await runtime.start(spec)
-    console.step(f"started {args.name} ({container[:12]}) from {args.image}", started)
+    console.step(
+        f"started {args.name} ({container[:12]}) from {args.image} on network {network}", started
+    )
     try:
         await _demo_body(args, runtime, container, console)
     finally:
         with anyio.CancelScope(shield=True):
             removing = time.perf_counter()
             await runtime.remove(args.name)
-            console.step(f"removed {args.name}", removing)
+            await runtime.teardown_project_network(DEMO_PROJECT)
+            console.step(f"removed {args.name} and its network {network}", removing)
     console.print(f"{console.ok} demo complete in {time.perf_counter() - begun:.2f} s")
     return 0
 

@@ -171,10 +171,10 @@ def script_start(engine: FakeEngine) -> None:
     engine.on("DELETE", f"/containers/{CID}", httpx.Response(204))
 
 
+# No project: a project's network is test_projects.py's business.
 SPEC = ContainerSpec(
     name="ls-rt-mock",
     image="busybox:local",
-    project="shop",
     resource="db",
     env={"A": "1"},
     command=["sleep", "30"],
@@ -208,7 +208,7 @@ async def test_start_creates_and_starts_a_present_image(engine: FakeEngine) -> N
     assert create.headers["content-type"] == "application/json"
     body = msgspec.json.decode(create.content)
     assert body["Image"] == "busybox:local"
-    assert body["Labels"] == {"lightshuttle.project": "shop", "lightshuttle.resource": "db"}
+    assert body["Labels"] == {"lightshuttle.resource": "db"}
     assert body["Env"] == ["A=1"]
     assert body["Cmd"] == ["sleep", "30"]
     assert body["Healthcheck"]["Interval"] == 200_000_000

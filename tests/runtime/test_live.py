@@ -70,14 +70,18 @@ def runtime(docker: DockerClient) -> DockerRuntime:
 
 
 @asynccontextmanager
-async def fresh(runtime: DockerRuntime, name: str) -> AsyncIterator[str]:
-    """``name``, free of leftovers, removed again at the end."""
+async def fresh(
+    runtime: DockerRuntime, name: str, project: str | None = None
+) -> AsyncIterator[str]:
+    """``name``, free of leftovers, removed again at the end (with ``project``'s network)."""
     await runtime.remove(name)
     try:
         yield name
     finally:
         with anyio.CancelScope(shield=True):
             await runtime.remove(name)
+            if project is not None:
+                await runtime.teardown_project_network(project)
 
 
 async def read_logs(runtime: DockerRuntime, container: ContainerId) -> list[LogChunk]:
@@ -107,7 +111,7 @@ async def wait_exit(docker: DockerClient, container: ContainerId) -> int:
 
 
 async def test_round_trip(runtime: DockerRuntime, docker: DockerClient) -> None:
-    async with fresh(runtime, "ls-rt-roundtrip") as name:
+    async with fresh(runtime, "ls-rt-roundtrip", PROJECT) as name:
         spec = ContainerSpec(
             name=name,
             image=IMAGE,
@@ -142,6 +146,7 @@ async def test_round_trip(runtime: DockerRuntime, docker: DockerClient) -> None:
         await runtime.remove(name)
         with pytest.raises(ContainerNotFoundError):
             await runtime.inspect(container)
+        await runtime.teardown_project_network(PROJECT)
 
 
 async def test_the_spec_is_applied(runtime: DockerRuntime, docker: DockerClient) -> None:
