@@ -9,6 +9,9 @@ CPU column is the steadier one: wall time inflates CPU-heavy variants the most.
 Variants:
   raw-socket      blocking ``socket.socket``, hand-written framing (the floor)
   raw-anyio       ``anyio.connect_unix`` stream, same framing
+  response-floor  non-blocking socket + ``anyio.wait_readable``, no parsing, then
+                  ``httpx.Response(...)`` and ``aread()``: what returning an httpx
+                  Response costs at least
   httpx-client    ``httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=...))``
   httpx-direct    ``AsyncHTTPTransport.handle_async_request`` with a prebuilt request
   ours-prebuilt   ``UnixSocketTransport.handle_async_request`` with a prebuilt request
@@ -38,6 +41,7 @@ from typing import Any
 import anyio
 import h11
 import httpx
+from anyio.abc import SocketAttribute
 
 from lightshuttle_runtime._http11 import ResponseReader, encode_request_head
 from lightshuttle_runtime._transport import UnixSocketTransport
@@ -86,6 +90,54 @@ async def raw_anyio_sender(path: str, target: str) -> tuple[Sender, Callable[[],
         buf = await stream.receive(262144)
         while not _raw_complete(buf):
             buf += await stream.receive(262144)
+
+    return send, stream.aclose
+
+
+class _OneChunk(httpx.AsyncByteStream):
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __aiter__(self) -> _OneChunk:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._body:
+            raise StopAsyncIteration
+        body, self._body = self._body, b""
+        return body
+
+
+async def response_floor_sender(
+    path: str, target: str
+) -> tuple[Sender, Callable[[], Awaitable[None]]]:
+    """What any transport returning an ``httpx.Response`` pays at least.
+
+    A non-blocking socket waited on with anyio, headers split in advance (no parsing,
+    no pool), then ``httpx.Response(...)`` and ``aread()``.
+    """
+    stream = await anyio.connect_unix(path)
+    sock = stream.extra(SocketAttribute.raw_socket)
+    request = _raw_request(target)
+    http_request = httpx.Request("GET", f"http://localhost{target}")
+    headers = [(b"Api-Version", b"1.41"), (b"Content-Type", b"application/json")] * 4
+
+    async def send() -> None:
+        sock.send(request)
+        buf = b""
+        while not _raw_complete(buf):
+            try:
+                buf += sock.recv(262144)
+            except BlockingIOError:
+                await anyio.wait_readable(sock)
+        response = httpx.Response(
+            200,
+            headers=headers,
+            stream=_OneChunk(buf[buf.find(b"\r\n\r\n") + 4 :]),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": b"OK"},
+            request=http_request,
+        )
+        await response.aread()
 
     return send, stream.aclose
 
@@ -158,6 +210,7 @@ async def run_target(path: str, target: str, requests: int, warmup: int, rounds:
     url = f"http://localhost{target}"
     raw_send, raw_close = raw_socket_sender(path, target)
     anyio_send, anyio_close = await raw_anyio_sender(path, target)
+    floor_send, floor_close = await response_floor_sender(path, target)
     stock = httpx.AsyncHTTPTransport(uds=path)
     stock_client = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=path))
     ours = UnixSocketTransport(path)
@@ -165,6 +218,7 @@ async def run_target(path: str, target: str, requests: int, warmup: int, rounds:
     senders: dict[str, Sender] = {
         "raw-socket": raw_send,
         "raw-anyio": anyio_send,
+        "response-floor": floor_send,
         "httpx-client": client_sender(stock_client, url),
         "httpx-direct": transport_sender(stock, url, fresh=False),
         "ours-prebuilt": transport_sender(ours, url, fresh=False),
@@ -192,6 +246,7 @@ async def run_target(path: str, target: str, requests: int, warmup: int, rounds:
     finally:
         raw_close()
         await anyio_close()
+        await floor_close()
         await stock.aclose()
         await stock_client.aclose()
         await ours.aclose()

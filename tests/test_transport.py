@@ -11,7 +11,7 @@ import socket
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing, contextmanager
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import anyio
 import httpx
@@ -40,7 +40,9 @@ from lightshuttle_runtime.testing._fake_engine import (
     stream_chunks,
     upgrade,
 )
-from tests.conftest import Engine
+
+if TYPE_CHECKING:
+    from tests.conftest import Engine
 
 pytestmark = pytest.mark.anyio
 

@@ -308,6 +308,16 @@ class _ResponseStream(httpx.AsyncByteStream):
         else:
             self._pool.release(conn)
 
+    def __del__(self) -> None:
+        # A body dropped unclosed (``async for ... : break`` outside ``async with``): close the
+        # socket and free its pool slot now; otherwise the pool's set of active connections
+        # would keep both forever and later requests would wait for the slot.
+        conn = self._conn
+        if conn is not None:
+            self._conn = None
+            with contextlib.suppress(Exception):
+                self._pool.discard(conn)
+
 
 class _EmptyStream(httpx.AsyncByteStream):
     """The body of a response that has none (HEAD, 204, 304, ``Content-Length: 0``)."""
