@@ -32,7 +32,7 @@ from ._errors import (
 from ._reference import ImageReference, parse_reference
 from ._stream import EngineStream
 from ._streams import Frame, StampedFrame
-from .api import WaitCondition
+from .api import ArchiveStream, ExecResult, WaitCondition
 
 __version__ = "0.1.0"
 
@@ -40,6 +40,7 @@ __all__ = [
     "API_VERSION_MAX",
     "API_VERSION_MIN",
     "APIVersionError",
+    "ArchiveStream",
     "BadRequestError",
     "ConflictError",
     "DecodeError",
@@ -51,6 +52,7 @@ __all__ = [
     "EngineAddress",
     "EngineError",
     "EngineStream",
+    "ExecResult",
     "Frame",
     "ImageReference",
     "InvalidArgumentError",

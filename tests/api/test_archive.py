@@ -34,6 +34,13 @@ MTIME = 1_700_000_000
 
 
 @pytest.fixture
+async def offline() -> AsyncIterator[DockerClient]:
+    """A client with no engine behind it: what it refuses, it refuses before sending."""
+    async with DockerClient("unix:///nonexistent/ls-br.sock") as client:
+        yield client
+
+
+@pytest.fixture
 async def running(docker: DockerClient) -> AsyncIterator[str]:
     """A running busybox container that sleeps; removed afterwards."""
     with contextlib.suppress(NotFoundError):
@@ -189,17 +196,17 @@ async def test_missing_container(docker: DockerClient) -> None:
         await docker.archives.put("ls-br-archive-missing", "/tmp", _tar({"f": b""}))
 
 
-async def test_bad_arguments_are_refused_before_sending(docker: DockerClient) -> None:
+async def test_bad_arguments_are_refused_before_sending(offline: DockerClient) -> None:
     with pytest.raises(InvalidArgumentError, match="path"):
-        await docker.archives.stat("c", "")
+        await offline.archives.stat("c", "")
     with pytest.raises(InvalidArgumentError, match="data must be"):
-        await docker.archives.put("c", "/tmp", "not bytes")  # type: ignore[arg-type]
+        await offline.archives.put("c", "/tmp", "not bytes")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="cannot archive"):
-        await docker.archives.put_path("c", "/tmp", "/no/such/local/path")
+        await offline.archives.put_path("c", "/tmp", "/no/such/local/path")
 
 
-async def test_stat_before_open_is_an_error(docker: DockerClient) -> None:
-    stream = docker.archives.get("c", "/etc")
+async def test_stat_before_open_is_an_error(offline: DockerClient) -> None:
+    stream = offline.archives.get("c", "/etc")
     with pytest.raises(DockerError, match="not open yet"):
         _ = stream.stat
     await stream.aclose()

@@ -19,6 +19,13 @@ NAME = "ls-br-exec"
 
 
 @pytest.fixture
+async def offline() -> AsyncIterator[DockerClient]:
+    """A client with no engine behind it: what it refuses, it refuses before sending."""
+    async with DockerClient("unix:///nonexistent/ls-br.sock") as client:
+        yield client
+
+
+@pytest.fixture
 async def running(docker: DockerClient) -> AsyncIterator[str]:
     """A running busybox container that sleeps; removed afterwards."""
     with contextlib.suppress(NotFoundError):
@@ -142,15 +149,15 @@ async def test_exec_in_a_stopped_container_is_a_conflict(
     assert caught.value.status == (500 if engine.is_podman else 409)
 
 
-@pytest.mark.parametrize("cmd", [[], "echo hi", ["echo", 1]])
-async def test_bad_cmd_is_refused_before_sending(docker: DockerClient, cmd: object) -> None:
+@pytest.mark.parametrize("cmd", [[], "echo hi", ["echo", 1]], ids=["empty", "string", "non-string"])
+async def test_bad_cmd_is_refused_before_sending(offline: DockerClient, cmd: object) -> None:
     with pytest.raises(InvalidArgumentError, match="cmd"):
-        await docker.exec.create("anything", cmd)  # type: ignore[arg-type]
+        await offline.exec.create("anything", cmd)  # type: ignore[arg-type]
 
 
-async def test_bad_env_key_is_refused_before_sending(docker: DockerClient) -> None:
+async def test_bad_env_key_is_refused_before_sending(offline: DockerClient) -> None:
     with pytest.raises(InvalidArgumentError, match="env key"):
-        await docker.exec.create("anything", ["true"], env={"A=B": "c"})
+        await offline.exec.create("anything", ["true"], env={"A=B": "c"})
 
 
 def test_exec_config_encodes_api_names() -> None:

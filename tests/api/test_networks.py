@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 
 import anyio
 import msgspec
@@ -29,11 +30,20 @@ NET = "ls-br-net"
 CONTAINER = "ls-br-net-member"
 
 
+@pytest.fixture
+async def offline() -> AsyncIterator[DockerClient]:
+    """A client with no engine behind it: what it refuses, it refuses before sending."""
+    async with DockerClient("unix:///nonexistent/ls-br.sock") as client:
+        yield client
+
+
 async def _clean(docker: DockerClient) -> None:
     with contextlib.suppress(NotFoundError):
         await docker.containers.remove(CONTAINER, force=True)
-    with contextlib.suppress(NotFoundError):
-        await docker.networks.remove(NET)
+    # By id: after racing creates Docker 20.10 may hold several networks of one name.
+    for network in await docker.networks.list(filters={"name": NET}):
+        if network.name == NET:
+            await docker.networks.remove(network.id, missing_ok=True)
 
 
 async def test_create_inspect_list_remove(docker: DockerClient, engine: Engine) -> None:
@@ -64,6 +74,7 @@ async def test_create_inspect_list_remove(docker: DockerClient, engine: Engine) 
         await docker.networks.inspect(NET)
     with pytest.raises(NotFoundError):
         await docker.networks.remove(NET)
+    await docker.networks.remove(NET, missing_ok=True)
 
 
 async def test_duplicate_name_is_a_conflict(docker: DockerClient, engine: Engine) -> None:
@@ -123,11 +134,11 @@ async def test_connect_missing_container(docker: DockerClient) -> None:
         await docker.networks.remove(NET)
 
 
-async def test_bad_name_is_refused_before_sending(docker: DockerClient) -> None:
+async def test_bad_name_is_refused_before_sending(offline: DockerClient) -> None:
     with pytest.raises(InvalidArgumentError, match="network name"):
-        await docker.networks.create("bad name!")
+        await offline.networks.create("bad name!")
     with pytest.raises(InvalidArgumentError):
-        await docker.networks.inspect("")
+        await offline.networks.inspect("")
 
 
 def test_create_request_encodes_api_names() -> None:
@@ -179,3 +190,28 @@ def test_connect_merges_aliases_into_endpoint_config() -> None:
     base = EndpointSettings(aliases=["a"], ip_address="10.0.0.2")
     merged = msgspec.structs.replace(base, aliases=[*(base.aliases or ()), "b"])
     assert merged.aliases == ["a", "b"] and merged.ip_address == "10.0.0.2"
+
+
+async def test_removing_by_id_while_in_use(docker: DockerClient, engine: Engine) -> None:
+    await _clean(docker)
+    created = await docker.networks.create(NET)
+    container = await docker.containers.create(
+        ContainerCreateRequest(image="busybox:local", cmd=["sleep", "600"]), name=CONTAINER
+    )
+    try:
+        await docker.networks.connect(created.id, container.id)
+        await docker.containers.start(container.id)
+        if engine.is_podman:
+            # Podman 4.3 refuses a removal by name while containers use the network, but
+            # removes it when named by id, attached containers or not.
+            await docker.networks.remove(created.id)
+            with pytest.raises(NotFoundError):
+                await docker.networks.inspect(NET)
+        else:
+            with pytest.raises(EngineError) as busy:
+                await docker.networks.remove(created.id)
+            assert busy.value.status == 403
+    finally:
+        with anyio.CancelScope(shield=True):
+            await docker.containers.remove(container.id, force=True)
+            await docker.networks.remove(NET, missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
@@ -21,6 +22,13 @@ pytestmark = pytest.mark.anyio
 
 VOLUME = "ls-br-vol"
 USER = "ls-br-vol-user"
+
+
+@pytest.fixture
+async def offline() -> AsyncIterator[DockerClient]:
+    """A client with no engine behind it: what it refuses, it refuses before sending."""
+    async with DockerClient("unix:///nonexistent/ls-br.sock") as client:
+        yield client
 
 
 async def _clean(docker: DockerClient) -> None:
@@ -52,6 +60,7 @@ async def test_create_inspect_list_remove(docker: DockerClient, engine: Engine) 
         await docker.volumes.inspect(VOLUME)
     with pytest.raises(NotFoundError):
         await docker.volumes.remove(VOLUME)
+    await docker.volumes.remove(VOLUME, missing_ok=True)
 
 
 async def test_creating_an_existing_name_returns_it_unchanged(docker: DockerClient) -> None:
@@ -95,11 +104,11 @@ async def test_engine_named_volume(docker: DockerClient) -> None:
         await docker.volumes.remove(created.name)
 
 
-async def test_bad_name_is_refused_before_sending(docker: DockerClient) -> None:
+async def test_bad_name_is_refused_before_sending(offline: DockerClient) -> None:
     with pytest.raises(InvalidArgumentError, match="volume name"):
-        await docker.volumes.create("bad/name")
+        await offline.volumes.create("bad/name")
     with pytest.raises(InvalidArgumentError):
-        await docker.volumes.remove("")
+        await offline.volumes.remove("")
 
 
 def test_volume_list_decodes_both_engines() -> None:

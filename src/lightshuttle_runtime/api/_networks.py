@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
+from .._errors import NotFoundError
 from .._session import EngineSession, QueryValue
 from .._validate import Filters, check_identifier, check_name, normalize_filters
 from ..models import (
@@ -112,15 +113,23 @@ class NetworksAPI:
             "GET", "/networks", NetworkList, params={"filters": normalize_filters(filters)}
         )
 
-    async def remove(self, network: str) -> None:
+    async def remove(self, network: str, *, missing_ok: bool = False) -> None:
         """``DELETE /networks/{id}``.
 
+        Args:
+            missing_ok: a network that does not exist counts as removed.
+
         Raises:
-            NotFoundError: no such network.
+            NotFoundError: no such network (unless ``missing_ok``).
             EngineError: containers are still attached (Docker 403 "has active endpoints",
-                Podman 500 "network is being used"), or it is a predefined network (403).
+                Podman 500 "network is being used" — but Podman 4.3 removes a network named
+                *by id* even while containers use it), or it is a predefined network (403).
         """
-        await self._session.send("DELETE", f"/networks/{_network(network)}")
+        try:
+            await self._session.send("DELETE", f"/networks/{_network(network)}")
+        except NotFoundError:
+            if not missing_ok:
+                raise
 
     async def connect(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .._errors import NotFoundError
 from .._session import EngineSession
 from .._validate import Filters, check_identifier, check_name, normalize_filters
 from ..models import Volume, VolumeCreateRequest, VolumeListResponse
@@ -74,19 +75,24 @@ class VolumesAPI:
             "GET", "/volumes", VolumeListResponse, params={"filters": normalize_filters(filters)}
         )
 
-    async def remove(self, name: str, *, force: bool = False) -> None:
+    async def remove(self, name: str, *, force: bool = False, missing_ok: bool = False) -> None:
         """``DELETE /volumes/{name}``.
 
         Args:
             force: remove it even if the driver reports an error (not when it is in use).
+            missing_ok: a volume that does not exist counts as removed.
 
         Raises:
-            NotFoundError: no such volume.
-            ConflictError: a container uses it (Docker 409; Podman 409 "volume is being used").
+            NotFoundError: no such volume (unless ``missing_ok``).
+            ConflictError: a container uses it (409 on both engines).
         """
-        await self._session.send(
-            "DELETE", f"/volumes/{_volume(name)}", params={"force": force or None}
-        )
+        try:
+            await self._session.send(
+                "DELETE", f"/volumes/{_volume(name)}", params={"force": force or None}
+            )
+        except NotFoundError:
+            if not missing_ok:
+                raise
 
 
 def _volume(value: str) -> str:
