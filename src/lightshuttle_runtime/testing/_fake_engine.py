@@ -48,6 +48,7 @@ __all__ = [
     "Close",
     "Echo",
     "FakeEngine",
+    "Handler",
     "ReceivedRequest",
     "Send",
     "Sleep",
