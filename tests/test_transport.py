@@ -673,7 +673,7 @@ async def test_connect_timeout_when_the_backlog_is_full(sock_path: str) -> None:
         listener.listen(0)
         queued = []
         try:
-            for _ in range(10):  # fill the accept queue
+            for _ in range(200):  # fill the accept queue
                 client = socket.socket(socket.AF_UNIX)
                 client.setblocking(False)
                 try:
@@ -682,6 +682,8 @@ async def test_connect_timeout_when_the_backlog_is_full(sock_path: str) -> None:
                     client.close()
                     break
                 queued.append(client)
+            else:
+                pytest.skip("this kernel never reported the accept queue as full")
             async with UnixSocketTransport(sock_path) as transport:
                 with anyio.fail_after(5), pytest.raises(httpx.ConnectTimeout):
                     await transport.handle_async_request(make_request(timeout=0.2))
