@@ -35,13 +35,16 @@ class ScriptedTransport(httpx.AsyncBaseTransport):
 
     routes: dict[tuple[str, str], Answer | list[Answer] | Callable[[httpx.Request], Answer]]
     requests: list[tuple[str, str, bytes]] = field(default_factory=list)
+    pieces: list[list[bytes]] = field(default_factory=list)  # each request body, as sent
     closed_streams: int = 0
     closed: bool = False
     connect_error: bool = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
+        pieces = [bytes(piece) async for piece in request.stream]  # type: ignore[union-attr]
+        body = b"".join(pieces)
         self.requests.append((request.method, str(request.url), body))
+        self.pieces.append(pieces)
         if self.connect_error:
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
         route = self.routes.get((request.method, request.url.path))

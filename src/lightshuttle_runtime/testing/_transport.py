@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
@@ -198,7 +198,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
     # -- internals ---------------------------------------------------------------------------
 
     async def _redacted_request(self, request: httpx.Request) -> RecordedRequest:
-        data = await request.aread()
+        data = await _read_body(request)
         redactor = self.redactor
         path = redactor.text(request.url.path)
         content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
@@ -469,6 +469,45 @@ class _ReplayStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._closed = True
+
+
+async def _read_body(request: httpx.Request) -> bytes:
+    """The request's body, read so that it can still be sent: a streamed body is replaced by
+    a stream of the same chunks (not by bytes: it keeps its ``Transfer-Encoding: chunked``)."""
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        pass
+    stream = request.stream
+    if not isinstance(stream, AsyncIterable):
+        return await request.aread()
+    chunks = [bytes(chunk) async for chunk in stream]
+    request.stream = _BufferedBody(chunks)
+    return b"".join(chunks)
+
+
+class _BufferedBody(httpx.AsyncByteStream):
+    """A streamed request body read once for matching, sent on in the same chunks."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = chunks
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _ChunkIterator(self._chunks)
+
+
+class _ChunkIterator:
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = iter(chunks)
+
+    def __aiter__(self) -> _ChunkIterator:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            raise StopAsyncIteration from None
 
 
 def failure_exception(failure: Failure, request: httpx.Request) -> httpx.TransportError:
