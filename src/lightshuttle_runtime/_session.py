@@ -36,6 +36,7 @@ from ._errors import (
     SocketPermissionError,
     StreamInterruptedError,
 )
+from ._transport import UnixSocketTransport
 
 __all__ = ["EngineSession", "QueryValue", "encode_query"]
 
@@ -46,6 +47,9 @@ QueryValue = str | int | float | bool | None | Mapping[str, Any] | Sequence[str]
 HOST_PLACEHOLDER: Final = "docker"
 _BASE_URL: Final = f"http://{HOST_PLACEHOLDER}"
 _JSON_TYPE: Final = "application/json"
+#: Parsed URLs and bodiless requests kept for reuse (parsing a URL costs ~20 us, building an
+#: ``httpx.Request`` ~20 us more: a third of a cheap request's client-side time).
+_CACHE_SIZE: Final = 256
 _JSON_ENCODER: Final = msgspec.json.Encoder()
 _ERROR_BODY: Final = msgspec.json.Decoder(dict[str, Any])
 _VERSION_TOO = re.compile(
@@ -106,6 +110,12 @@ class EngineSession:
         self._prefix = f"/v{api_version}" if api_version else ""
         self._negotiate_lock = anyio.Lock()
         self.server_api_version: str | None = None
+        self._urls: dict[str, httpx.URL] = {}
+        # Only our own transport is known never to modify a request, so only it may be handed
+        # the same request object again.
+        self._requests: dict[tuple[str, str, float | None, float | None], httpx.Request] | None = (
+            {} if type(transport) is UnixSocketTransport else None
+        )
 
     # -- version negotiation -------------------------------------------------------------
 
@@ -166,15 +176,39 @@ class EngineSession:
             query = urlencode(encode_query(params))
             if query:
                 url = f"{url}?{query}"
+        connect = self.timeouts.connect
+        reusable = body is None and not headers and content_type is None
+        requests = self._requests
+        if reusable and requests is not None:
+            key = (method, url, timeout, connect)
+            request = requests.get(key)
+            if request is None:
+                request = self._new_request(method, url, None, {}, connect, timeout)
+                _remember(requests, key, request)
+            return request
         all_headers = dict(headers) if headers else {}
         if content_type is not None:
             all_headers["Content-Type"] = content_type
-        connect = self.timeouts.connect
+        return self._new_request(method, url, body, all_headers, connect, timeout)
+
+    def _new_request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | AsyncIterable[bytes] | None,
+        headers: dict[str, str],
+        connect: float | None,
+        timeout: float | None,
+    ) -> httpx.Request:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = httpx.URL(url)
+            _remember(self._urls, url, parsed)
         return httpx.Request(
             method,
-            url,
+            parsed,
             content=body,
-            headers=all_headers,
+            headers=headers,
             extensions={
                 "timeout": {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}
             },
@@ -407,6 +441,17 @@ def translate_transport_error(
         )
     error.__cause__ = exc
     return error
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _remember(cache: dict[K, V], key: K, value: V) -> None:
+    """Add to a bounded cache, dropping the oldest entry when it is full."""
+    if len(cache) >= _CACHE_SIZE:
+        del cache[next(iter(cache))]
+    cache[key] = value
 
 
 def _error_message(response: httpx.Response) -> str:
