@@ -39,6 +39,7 @@ from lightshuttle_runtime.runtime import (
     Stopped,
     Unhealthy,
 )
+from lightshuttle_runtime.testing import CassetteTransport
 
 from .conftest import Engine
 
@@ -305,12 +306,36 @@ def test_no_engine_for_other_commands(capsys: pytest.CaptureFixture[str]) -> Non
     assert "--replay" not in line
 
 
-def test_replay_is_not_shipped_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--replay"]) == 1
-    assert capsys.readouterr().err == (
-        "lightshuttle-runtime: error: --replay: no recording is shipped yet; run the demo "
-        "against Docker or Podman (DOCKER_HOST=unix:///run/podman/podman.sock)\n"
-    )
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_demo_replays_the_shipped_recording_with_no_engine(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/engine.sock")
+    assert main(["demo", "--replay", "--backend", backend]) == 0
+    out = capsys.readouterr()
+    assert out.err == ""
+    lines = out.out.splitlines()
+    assert lines[0].startswith("✔ replaying a recording of Docker Engine 20.10")
+    assert any(line.startswith("✔ ls-demo is healthy") for line in lines)
+    assert sum("│" in line for line in lines) == 5
+    assert lines[-1].startswith("✔ demo complete")
+
+
+def test_demo_records_what_it_replays(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recording = tmp_path / "demo.json"
+    assert main(["demo", "--host", engine.host, "--record", str(recording)]) == 0
+    live = capsys.readouterr().out.splitlines()
+    assert recording.is_file()
+
+    def replay(host: str | None) -> DockerClient:
+        return DockerClient(engine.host, transport=CassetteTransport(recording))
+
+    assert main(["demo"], client_factory=replay) == 0
+    replayed = capsys.readouterr().out.splitlines()
+    # The same steps, container id and log lines; only the durations differ.
+    assert [line.split(" in ")[0] for line in replayed] == [line.split(" in ")[0] for line in live]
 
 
 def test_an_unsupported_docker_host_is_one_line(

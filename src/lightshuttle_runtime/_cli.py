@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal, TextIO
 
 import anyio
@@ -88,12 +89,31 @@ def default_client(host: str | None) -> AbstractAsyncContextManager[DockerClient
     return DockerClient(host)
 
 
+#: The demo recorded from Docker Engine 20.10 (``scripts/record-demo`` makes it again).
+DEMO_RECORDING = Path(__file__).parent / "_data" / "demo-docker.json"
+
+
 def replay_client(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
-    """The client ``demo --replay`` uses: the recorded demo, played back with no engine."""
-    raise CommandError(
-        "--replay: no recording is shipped yet; run the demo against Docker or Podman "
-        "(DOCKER_HOST=unix:///run/podman/podman.sock)"
-    )
+    """The client ``demo --replay`` uses: the recorded demo, played back at its recorded pace
+    through the same code path, with no engine."""
+    from .testing import CassetteTransport
+
+    if not DEMO_RECORDING.is_file():
+        raise CommandError(f"--replay: the recording {DEMO_RECORDING} is missing from the package")
+    transport = CassetteTransport(DEMO_RECORDING, record_mode="none", pace=1.0)
+    return DockerClient(host or "unix:///var/run/docker.sock", transport=transport)
+
+
+def recording_client(path: str) -> ClientFactory:
+    """A factory that records the commands' exchanges with the engine into ``path``."""
+    from .testing import CassetteTransport
+
+    def factory(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
+        real = DockerClient(host)
+        cassette = CassetteTransport(path, record_mode="all", transport=real.transport)
+        return DockerClient(host, transport=cassette)
+
+    return factory
 
 
 # -- argument types ----------------------------------------------------------------------------
@@ -199,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--replay", action="store_true", help="replay a recorded demo instead of using an engine"
     )
+    demo.add_argument("--record", metavar="PATH", help=argparse.SUPPRESS)
     return parser
 
 
@@ -258,9 +279,7 @@ async def amain(argv: Sequence[str], *, client_factory: ClientFactory | None = N
 async def run(args: argparse.Namespace, *, client_factory: ClientFactory | None = None) -> int:
     """Run parsed arguments; an error is printed as one line and gives exit status 1."""
     console = Console()
-    factory = client_factory or (
-        replay_client if getattr(args, "replay", False) else default_client
-    )
+    factory = client_factory or _factory_for(args)
     try:
         handler: Handler = args.handler
         async with factory(args.host) as docker:
@@ -272,6 +291,14 @@ async def run(args: argparse.Namespace, *, client_factory: ClientFactory | None 
         return 1
     except BrokenPipeError:
         return 0  # the reader went away (`logs | head`): nothing more to say
+
+
+def _factory_for(args: argparse.Namespace) -> ClientFactory:
+    if getattr(args, "replay", False):
+        return replay_client
+    if getattr(args, "record", None):
+        return recording_client(args.record)
+    return default_client
 
 
 def _explain(exc: Exception, args: argparse.Namespace) -> str:
@@ -503,8 +530,9 @@ async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Cons
         raise CommandError(f"--lines must be at least 1 (got {args.lines})")
     begun = time.perf_counter()
     ping = await docker.system.ping()  # not GET /version: Podman takes a second to answer it
+    where = "replaying a recording of" if args.replay else "connected to"
     console.step(
-        f"connected to {engine_from_server(ping.server)} at {docker.address.url} "
+        f"{where} {engine_from_server(ping.server)} at {docker.address.url} "
         f"(API {await docker.api_version()})",
         begun,
     )
