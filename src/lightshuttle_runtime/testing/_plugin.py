@@ -110,7 +110,8 @@ def record_mode(config: pytest.Config, options: CassetteOptions | None = None) -
     """The marker's record mode, else ``--record-mode``."""
     if options is not None and options.record_mode is not None:
         return options.record_mode
-    return cast(RecordMode, config.getoption("lightshuttle_record_mode"))
+    # The default covers a conftest that asks while this plugin is not loaded (-p no:...).
+    return cast(RecordMode, config.getoption("lightshuttle_record_mode", default="none"))
 
 
 def cassette_test_name(
