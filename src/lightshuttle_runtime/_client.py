@@ -50,7 +50,8 @@ class DockerClient:
 
     Raises:
         UnsupportedHostError: ``host``/``DOCKER_HOST`` is not a ``unix://`` address.
-        InvalidArgumentError: ``api_version`` is not ``MAJOR.MINOR``.
+        InvalidArgumentError: ``api_version`` is not ``MAJOR.MINOR``, a timeout is negative,
+            or ``max_connections`` is below 1.
     """
 
     def __init__(

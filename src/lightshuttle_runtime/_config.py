@@ -53,10 +53,22 @@ class Timeouts:
     Attributes:
         connect: to open the Unix socket.
         request: for a whole ordinary request (a ``stop`` adds its grace period).
+
+    Raises:
+        InvalidArgumentError: a timeout is negative or NaN.
     """
 
     connect: float | None = 5.0
     request: float | None = DEFAULT_TIMEOUT
+
+    def __post_init__(self) -> None:
+        for label, value in (("connect timeout", self.connect), ("timeout", self.request)):
+            # ``not value >= 0`` also refuses NaN; a negative request timeout would read as
+            # the "use the default" marker of EngineSession.send.
+            if value is not None and not value >= 0:
+                raise InvalidArgumentError(
+                    f"{label} must be None or a number of seconds >= 0, not {value!r}"
+                )
 
 
 def resolve_host(host: str | None = None) -> EngineAddress:

@@ -8,14 +8,14 @@ the ``async with`` block, breaking out of it, or cancelling it closes the connec
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Generic, Self, TypeVar, cast
 
 import anyio
 import httpx
 
-from ._errors import DockerError
+from ._errors import DecodeError, DockerError
 from ._session import EngineSession, translate_transport_error
 from ._streams._base import Decoder
 
@@ -55,7 +55,7 @@ class EngineStream(Generic[T]):
         self._check = check
         self._response: httpx.Response | None = None
         self._decoder: Decoder[T] | None = None
-        self._iterator: AsyncGenerator[bytes, None] | None = None
+        self._iterator: AsyncIterator[bytes] | None = None
         self._items: deque[T] = deque()
         self._finished = False
 
@@ -72,8 +72,12 @@ class EngineStream(Generic[T]):
         """
         if self._response is None and not self._finished:
             self._response = await self._open_response()
+            self._path = _sent_path(self._response, self._path)
             self._decoder = self._decoder_for(self._response)
-            self._iterator = self._response.aiter_raw()  # type: ignore[assignment]
+            # The transport's byte stream itself, not ``aiter_raw()``: an async generator left
+            # suspended by a bare ``break`` would be finalized by the GC (a ResourceWarning
+            # under trio) and would keep the connection until then.
+            self._iterator = aiter(cast(AsyncIterable[bytes], self._response.stream))
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -133,6 +137,8 @@ class EngineStream(Generic[T]):
     def _add_context(self, exc: DockerError) -> None:
         if exc.method is None:
             exc.method, exc.path = self._method, self._path
+        if isinstance(exc, DecodeError) and exc.endpoint is None:
+            exc.endpoint = f"{exc.method} {exc.path}"
 
     async def aclose(self) -> None:
         """Close the connection; safe to call more than once, and under cancellation."""
@@ -140,8 +146,16 @@ class EngineStream(Generic[T]):
         response, self._response = self._response, None
         iterator, self._iterator = self._iterator, None
         with anyio.CancelScope(shield=True):
-            if iterator is not None:
-                # httpx's body iterators are async generators: finish them here, not in the GC.
+            if isinstance(iterator, AsyncGenerator):
+                # A generator-based body (httpx's own transport): finish it here, not in the GC.
                 await iterator.aclose()
             if response is not None:
                 await response.aclose()
+
+
+def _sent_path(response: httpx.Response, default: str) -> str:
+    """The path as sent, with its ``/vX.Y`` prefix, as the session's errors name it."""
+    try:
+        return response.request.url.path
+    except RuntimeError:  # a response built without its request
+        return default

@@ -124,6 +124,9 @@ def check_members(
             _check_symlink(member, parts, plan)
         elif member.islnk():
             target = _split_name(member, member.linkname, "hard link target")
+            if target == parts:
+                # Extracting it would remove the file it names, then link to nothing.
+                _refuse(member, "is a hard link to itself")
             if "/".join(target) not in plan.files:
                 _refuse(member, "is a hard link to something that is not a file stored before it")
         elif member.isdev():

@@ -714,6 +714,12 @@ def _has_transfer_encoding(request: httpx.Request) -> bool:
     return "transfer-encoding" in request.headers
 
 
+def _announces_chunked(request: httpx.Request) -> bool:
+    """Whether the request's own headers frame its body as chunked (last coding ``chunked``)."""
+    codings = ",".join(request.headers.get_list("transfer-encoding"))
+    return codings.rsplit(",", 1)[-1].strip().lower() == "chunked"
+
+
 def _encode_request(
     request: httpx.Request, method: bytes
 ) -> tuple[bytes, bytes | AsyncIterable[bytes]]:
@@ -732,7 +738,11 @@ def _encode_request(
             raise httpx.LocalProtocolError(
                 f"unsupported request stream {type(stream).__name__}", request=request
             ) from None
-    if body and "content-length" not in request.headers and not _has_transfer_encoding(request):
+    if isinstance(body, bytes) and _announces_chunked(request):
+        # A streamed body already read into bytes (a cassette recorder's ``aread()``), or a
+        # sync iterable joined above: httpx announced it chunked, so send it chunked.
+        body = encode_chunk(body) + LAST_CHUNK
+    elif body and "content-length" not in request.headers and not _has_transfer_encoding(request):
         extra = (
             (b"Content-Length", b"%d" % len(body))
             if isinstance(body, bytes)
