@@ -276,7 +276,7 @@ class _ResponseStream(httpx.AsyncByteStream):
                 if data is None:
                     await conn.fill(self._timeout, self._request)
                 elif data:
-                    return data
+                    return _gather(reader, data)
                 else:
                     break
         except HTTPProtocolError as exc:
@@ -317,6 +317,22 @@ class _ResponseStream(httpx.AsyncByteStream):
             self._conn = None
             with contextlib.suppress(Exception):
                 self._pool.discard(conn)
+
+
+def _gather(reader: ResponseReader, first: bytes) -> bytes:
+    """``first`` joined with every further body piece already received.
+
+    One item per socket read rather than one per chunk: Docker sends each log line as a
+    chunk of its own, and handing them out one by one cost more than decoding them. A
+    framing error met here is raised by the next read, after these bytes are handed out.
+    """
+    parts = [first]
+    try:
+        while more := reader.read_body():
+            parts.append(more)
+    except HTTPProtocolError:
+        pass
+    return first if len(parts) == 1 else b"".join(parts)
 
 
 class _EmptyStream(httpx.AsyncByteStream):
