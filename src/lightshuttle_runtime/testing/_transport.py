@@ -75,6 +75,10 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             replaying the last one (polling loops may poll more often than when recorded).
         save_on_close: write the cassette in :meth:`aclose` when recording.
 
+    Attributes:
+        recording: whether unknown requests are recorded (``all``, ``new_episodes``, or
+            ``once`` with no file yet); otherwise they raise :class:`UnmatchedRequestError`.
+
     Raises:
         CassetteNotFoundError: ``record_mode="none"`` and the file does not exist.
         CassetteFormatError: the file exists but is not a valid cassette.
