@@ -19,6 +19,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from importlib import metadata
 from pathlib import Path
@@ -126,10 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS / ("quick" if args.quick else "latest")
     meta: dict[str, Any] = {"mode": "quick" if args.quick else "full", "machine": machine(engine)}
     sections: list[Section] = []
+    failed: list[str] = []
     for name in args.only or SECTIONS:
         started = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)
-        section = anyio.run(_runner(name), settings)
+        try:
+            section = anyio.run(_runner(name), settings)
+        except Exception as exc:  # one failed section must not lose the others' results
+            traceback.print_exc()
+            section = Section(name, f"{name}: FAILED")
+            section.notes.append(f"the section failed: {type(exc).__name__}: {exc}"[:500])
+            failed.append(name)
         sections.append(section)
         print(f"   {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         write(out, meta, sections)  # partial results survive an interrupted run
@@ -137,4 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     md_path, json_path = write(out, meta, sections)
     print(md_path.read_text())
     print(f"wrote {md_path} and {json_path}", file=sys.stderr)
+    if failed:
+        print(f"failed sections: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
