@@ -238,6 +238,51 @@ def test_text_decoder_keeps_characters_whole_across_interleaved_frames(
     assert out == {1: text, 2: "é" * len(text)}
 
 
+STAMP = b"2024-01-02T03:04:05.123456789Z "
+
+
+@given(
+    st.lists(st.lists(st.sampled_from([STAMP, b"text ", b"x", b"\n", b"\r\n"]), max_size=8)),
+    cut_lists,
+)
+@settings(max_examples=examples(200), deadline=None)
+def test_tty_logs_with_timestamps_do_not_depend_on_read_cuts(
+    lines: list[list[bytes]], cuts: list[int]
+) -> None:
+    """Regression (found by the fuzz target): in a raw TTY body, a read that happened to start
+    with timestamp-like text in the middle of a line lost that text as a "prefix"."""
+    body = b"".join(STAMP + b"".join(parts) + b"\n" for parts in lines)
+
+    def decoded(pieces: list[bytes]) -> list[tuple[datetime, bytes]]:
+        decoder: LogDecoder[Any] = LogDecoder(tty=True, timestamps=True, clock=lambda: FIXED_CLOCK)
+        items = [item for piece in pieces for item in decoder.feed(piece)] + decoder.close()
+        return [(item.timestamp, item.data) for item in items]
+
+    def joined(items: list[tuple[datetime, bytes]]) -> list[tuple[datetime, bytes]]:
+        out: list[tuple[datetime, bytes]] = []
+        for stamp, data in items:
+            if out and out[-1][0] == stamp and not out[-1][1].endswith(b"\n"):
+                out[-1] = (stamp, out[-1][1] + data)
+            else:
+                out.append((stamp, data))
+        return out
+
+    assert joined(decoded(split(body, cuts))) == joined(decoded([body]))
+
+
+@pytest.mark.parametrize("cut", [None, 2], ids=["whole", "cut"])
+def test_json_lines_whitespace_is_json_whitespace(cut: int | None) -> None:
+    """Regression (found by the fuzz target): a vertical tab or form feed after a record was
+    dropped as whitespace when it arrived alone, an error when it came with the record."""
+    for body in (b"{}\x0b", b'{"a":1}\n\x0c\n'):
+        decoder: JSONLinesDecoder[Any] = JSONLinesDecoder()
+        pieces = [body] if cut is None else [body[:cut], body[cut:]]
+        with pytest.raises(DockerError):
+            for piece in pieces:
+                decoder.feed(piece)
+            decoder.close()
+
+
 def test_frame_decoder_with_a_huge_announced_size_holds_only_what_came() -> None:
     decoder = FrameDecoder()
     assert decoder.feed(b"\x01\x00\x00\x00\xff\xff\xff\xff" + b"x" * 100) == []

@@ -8,6 +8,7 @@ follow stream never times out. After every fault the client still works.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 
@@ -17,16 +18,18 @@ import pytest
 
 from lightshuttle_runtime import (
     DecodeError,
+    DockerClient,
     DockerConnectionError,
     DockerTimeout,
     Frame,
+    NotFoundError,
     StreamDesyncError,
     StreamError,
     StreamInterruptedError,
     StreamTruncatedError,
 )
 from lightshuttle_runtime._transport import UnixSocketTransport
-from lightshuttle_runtime.models import EventMessage
+from lightshuttle_runtime.models import ContainerCreateRequest, EventMessage
 from lightshuttle_runtime.testing._fake_engine import (
     Behaviour,
     Close,
@@ -45,6 +48,7 @@ from lightshuttle_runtime.testing._fake_engine import (
     stall,
     stream_chunks,
 )
+from tests.conftest import Engine
 
 from .conftest import CONTAINER, Script, client_for, event, frame, inspect_body
 
@@ -338,3 +342,41 @@ async def test_a_body_announced_chunked_is_sent_chunked(
     assert response.status_code == 200
     assert fake.requests[0].body == (b"hello world" if body == "pre-read-async" else b"ab")
     assert fake.protocol_errors == []
+
+
+# -- live: silent streams outlive the request timeout ------------------------------------------
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_live_silent_streams_outlive_the_request_timeout(engine: Engine) -> None:
+    """A container silent for 1.5 s between two lines, and an events stream that matches
+    nothing, under a request timeout of 0.3 s: no DockerTimeout, the late line arrives."""
+    name = "ls-rel-silent"
+    cmd = ["sh", "-c", "echo first; sleep 1.5; echo second"]
+    async with (
+        DockerClient(engine.host) as manager,
+        DockerClient(engine.host, timeout=0.3) as docker,
+    ):
+        with contextlib.suppress(NotFoundError):
+            await manager.containers.remove(name, force=True)
+        created = await manager.containers.create(
+            ContainerCreateRequest(image="busybox:local", cmd=cmd), name=name
+        )
+        try:
+            await manager.containers.start(created.id)
+            started = time.monotonic()
+            with anyio.fail_after(30):
+                async with docker.containers.logs(created.id, tty=False, follow=True) as logs:
+                    lines = [frame.data async for frame in logs]
+            assert lines == [b"first\n", b"second\n"]
+            assert time.monotonic() - started > 1.0
+            quiet = docker.events.stream(filters={"label": ["ls-rel-never=1"]})
+            with anyio.move_on_after(1.5) as waited:
+                async with quiet as events:
+                    async for message in events:
+                        raise AssertionError(f"unexpected event {message}")
+            assert waited.cancelled_caught  # still open and silent after 5 timeouts
+        finally:
+            with anyio.CancelScope(shield=True):
+                await manager.containers.remove(name, force=True)

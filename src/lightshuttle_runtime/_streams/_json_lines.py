@@ -20,6 +20,8 @@ __all__ = ["JSONLinesDecoder"]
 T = TypeVar("T")
 
 _RS: Final = b"\x1e"
+# JSON's whitespace; Python's bytes.strip() also strips \v and \f, which JSON refuses.
+_JSON_SPACE: Final = b" \t\r\n"
 _SNIPPET: Final = 200
 # Below this size a partial record that ends like a JSON value is decoded on every
 # feed; above it, only after it doubled, so a huge record costs linear time.
@@ -107,7 +109,7 @@ class JSONLinesDecoder(Generic[T]):
         tail = b"".join(self._parts)
         self._parts = []
         self._tail_size = 0
-        if not tail.strip():
+        if not tail.strip(_JSON_SPACE):
             return []
         try:
             return self._decode_records(tail)
@@ -129,7 +131,7 @@ class JSONLinesDecoder(Generic[T]):
 
     def _decode_lines_one_by_one(self, block: bytes, items: list[T]) -> None:
         for line in block.split(b"\n"):
-            if not line.strip():
+            if not line.strip(_JSON_SPACE):
                 continue
             try:
                 items.extend(self._decode_records(line))
@@ -158,7 +160,7 @@ class JSONLinesDecoder(Generic[T]):
         """Whether the bytes after the last newline may hold a complete record."""
         if not self._parts or self._tail_size < self._next_try:
             return False
-        return self._parts[-1].rstrip().endswith((b"}", b"]"))
+        return self._parts[-1].rstrip(_JSON_SPACE).endswith((b"}", b"]"))
 
     def _decode_tail(self, items: list[T]) -> None:
         """Decode the bytes after the last newline if they are complete records."""

@@ -63,7 +63,9 @@ class LogDecoder(Generic[T]):
         self, *, tty: bool, timestamps: bool = False, clock: Callable[[], datetime] = _utc_now
     ) -> None:
         self._frames: RawDecoder | FrameDecoder = RawDecoder() if tty else FrameDecoder()
-        self._splitter = TimestampSplitter(clock) if timestamps else None
+        self._splitter = (
+            TimestampSplitter(clock, frames_are_messages=not tty) if timestamps else None
+        )
 
     def feed(self, data: bytes) -> list[T]:
         """Take the next bytes of the body and return the items they complete."""

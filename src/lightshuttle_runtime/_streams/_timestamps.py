@@ -102,18 +102,26 @@ class TimestampSplitter:
     start of a prefix cut by a frame end), never whole lines. A line without a
     parsable prefix keeps all its bytes and gets the read time.
 
-    Limit: Podman's TTY (raw) logs put the prefix of a partial-line message in the
-    middle of a line with nothing to mark it; it stays in the line's bytes.
+    Limit: in raw (TTY) bodies the prefix of a partial-line message (Podman's partial
+    writes, Docker's 16 KiB cuts) sits in the middle of a line with nothing to mark it;
+    it stays in the line's bytes.
 
     Args:
         clock: returns the read time (an aware UTC datetime); defaults to
             ``datetime.now(UTC)``. Tests pass a fixed clock.
+        frames_are_messages: each frame is one engine log message (multiplexed bodies), so a
+            frame that continues a line may start with its own prefix. False for raw (TTY)
+            bodies, whose "frames" are arbitrary reads: a prefix is then looked for at line
+            starts only, and the bytes that come out do not depend on how reads cut them.
     """
 
-    __slots__ = ("_clock", "_states")
+    __slots__ = ("_clock", "_continuations", "_states")
 
-    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] = _utc_now, *, frames_are_messages: bool = True
+    ) -> None:
         self._clock = clock
+        self._continuations = frames_are_messages
         self._states: dict[int, _LineState] = {}
 
     def feed(self, frame: Frame) -> list[StampedFrame]:
@@ -126,6 +134,8 @@ class TimestampSplitter:
             data = state.pending + data
             state.pending = b""
         elif not state.at_line_start:
+            if not self._continuations:
+                return self._split_lines(stream, state, data, 0)
             return self._continue_line(stream, state, data)
         elif data.find(b"\n") == len(data) - 1:
             # The common case: the frame is one whole line.
