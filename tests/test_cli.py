@@ -31,6 +31,7 @@ from lightshuttle_runtime._cli import (
 from lightshuttle_runtime.models import SystemVersion
 from lightshuttle_runtime.runtime import (
     ContainerNotFoundError,
+    ContainerSpec,
     DockerRuntime,
     Healthy,
     PortSpec,
@@ -580,7 +581,7 @@ async def test_run_that_never_gets_healthy(
         out, err = capsys.readouterr()
         assert out == ""
         (line,) = err.splitlines()
-        assert "is unhealthy (last health output: 'nope')" in line
+        assert "is unhealthy" in line and "printed 'nope'" in line
         assert line.endswith(f"`lightshuttle-runtime logs {name}` shows its output")
     finally:
         await DockerRuntime(docker).remove(name)
@@ -617,3 +618,29 @@ def test_version_with_docker_host(engine: Engine) -> None:
 )
 def test_engine_from_server_header(server: str | None, expected: str) -> None:
     assert engine_from_server(server) == expected
+
+
+def test_replay_refuses_options_that_would_change_the_recording(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--replay", "--lines", "10", "--name", "other"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--replay plays the recorded demo as it was recorded; --name, --lines" in line
+
+
+@pytest.mark.anyio
+async def test_demo_never_removes_a_container_it_did_not_make(
+    docker: DockerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "ls-cli-not-the-demos"
+    runtime = DockerRuntime(docker)
+    await runtime.remove(name)
+    spec = ContainerSpec(name=name, image="busybox:local", command=["sleep", "60"])
+    await runtime.start(spec)
+    try:
+        assert await amain(["demo", "--name", name], client_factory=on(docker)) == 1
+        assert f"a container named {name!r} already exists" in capsys.readouterr().err
+        still_there = await docker.containers.inspect(name)
+        assert still_there.state.status == "running"
+    finally:
+        await runtime.remove(name)

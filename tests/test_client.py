@@ -13,6 +13,7 @@ from lightshuttle_runtime import (
     API_VERSION_MAX,
     APIVersionError,
     DockerClient,
+    DockerConnectionError,
     InvalidArgumentError,
     UnsupportedHostError,
 )
@@ -145,3 +146,29 @@ async def test_pinned_version_older_than_the_engine(engine: Engine) -> None:
         with pytest.raises(APIVersionError) as caught:
             await client.system.version()
     assert (caught.value.client_version, caught.value.server_version) == ("1.10", "1.12")
+
+
+@pytest.mark.parametrize(("version", "source"), [("1.40", "api_version"), ("1.56", "api_version")])
+def test_pinned_version_outside_the_client_range_is_rejected(version: str, source: str) -> None:
+    with pytest.raises(
+        InvalidArgumentError, match=rf"{source}={version} is outside .*1\.41 to 1\.55"
+    ):
+        DockerClient(transport=RecordingTransport(), api_version=version)
+
+
+def test_docker_api_version_outside_the_range_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_API_VERSION", "1.24")
+    with pytest.raises(InvalidArgumentError, match=r"DOCKER_API_VERSION=1\.24 is outside"):
+        DockerClient(transport=RecordingTransport())
+
+
+@pytest.mark.anyio
+async def test_a_closed_client_raises_a_docker_error() -> None:
+    transport = RecordingTransport("1.41")
+    async with DockerClient(transport=transport) as client:
+        await client.system.ping()
+    with pytest.raises(DockerConnectionError, match="this DockerClient is closed"):
+        await client.system.version()
+    assert transport.paths == ["/_ping"]

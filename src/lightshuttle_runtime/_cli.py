@@ -25,7 +25,7 @@ import anyio
 from . import __version__
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
-from ._errors import DockerConnectionError, DockerError
+from ._errors import DockerConnectionError, DockerError, NotFoundError
 from .models import ProgressMessage, SystemVersion
 from .runtime import (
     LABEL_PROJECT,
@@ -39,15 +39,11 @@ from .runtime import (
     DockerRuntime,
     EngineConnectError,
     HealthcheckSpec,
-    Healthy,
     LogChunk,
     LogStream,
     OperationTimedOut,
     PortSpec,
-    Running,
-    Starting,
     Stopped,
-    Unhealthy,
     project_network_name,
 )
 
@@ -62,6 +58,7 @@ ClientFactory = Callable[[str | None], AbstractAsyncContextManager[DockerClient]
 DEMO_NAME = "ls-demo"
 DEMO_IMAGE = "busybox:local"
 DEMO_PROJECT = "ls-demo"
+DEMO_LINES = 5
 # Ready after a short warm-up, then a tick every 0.2 s; SIGTERM ends it cleanly (the trap
 # runs between two sleeps), so `stop` is quick and the exit code is 0.
 DEMO_SCRIPT = (
@@ -175,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="The engine: --host, else DOCKER_HOST, else unix:///var/run/docker.sock.",
     )
     _add_common(parser, default=None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
@@ -215,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--image", default=DEMO_IMAGE, help=f"default {DEMO_IMAGE}")
     demo.add_argument("--name", default=DEMO_NAME, help=f"default {DEMO_NAME}")
-    demo.add_argument("--lines", type=int, default=5, help="log lines to follow (default 5)")
+    demo.add_argument(
+        "--lines", type=int, default=DEMO_LINES, help=f"log lines to follow (default {DEMO_LINES})"
+    )
     demo.add_argument(
         "--replay", action="store_true", help="replay a recorded demo instead of using an engine"
     )
@@ -375,20 +375,7 @@ def _can_encode(stream: TextIO, text: str) -> bool:
 
 def describe(status: ContainerStatus) -> str:
     """``healthy``, ``unhealthy``, ``running``, ``starting`` or ``stopped (exit code N)``."""
-    match status:
-        case Healthy():
-            return "healthy"
-        case Unhealthy():
-            return "unhealthy"
-        case Running():
-            return "running"
-        case Starting():
-            return "starting"
-        case Stopped(exit_code=None):
-            return "stopped"
-        case Stopped(exit_code=code):
-            return f"stopped (exit code {code})"
-    return type(status).__name__.lower()
+    return str(status)
 
 
 def engine_name(version: SystemVersion) -> str:
@@ -524,10 +511,44 @@ async def cmd_inspect(args: argparse.Namespace, docker: DockerClient, console: C
     return 0
 
 
+async def _remove_demo_leftover(docker: DockerClient, runtime: DockerRuntime, name: str) -> None:
+    """Remove a container an interrupted demo left behind; refuse to touch anyone else's."""
+    try:
+        info = await docker.containers.inspect(name)
+    except NotFoundError:
+        return
+    labels = info.config.labels or {}
+    if labels.get(LABEL_PROJECT) != DEMO_PROJECT:
+        raise CommandError(
+            f"a container named {name!r} already exists and the demo did not make it; "
+            "choose another --name (the demo never removes containers it did not start)"
+        )
+    await runtime.remove(name)
+
+
+def _check_replay_options(args: argparse.Namespace) -> None:
+    changed = [
+        flag
+        for flag, value, default in (
+            ("--image", args.image, DEMO_IMAGE),
+            ("--name", args.name, DEMO_NAME),
+            ("--lines", args.lines, DEMO_LINES),
+        )
+        if value != default
+    ]
+    if changed:
+        raise CommandError(
+            f"--replay plays the recorded demo as it was recorded; {', '.join(changed)} "
+            "cannot change it (drop them, or run the demo against an engine)"
+        )
+
+
 async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """The main job in one command, each step timed."""
     if args.lines < 1:
         raise CommandError(f"--lines must be at least 1 (got {args.lines})")
+    if args.replay:
+        _check_replay_options(args)
     begun = time.perf_counter()
     ping = await docker.system.ping()  # not GET /version: Podman takes a second to answer it
     where = "replaying a recording of" if args.replay else "connected to"
@@ -537,7 +558,7 @@ async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Cons
         begun,
     )
     runtime = DockerRuntime(docker, on_pull_progress=console.pull_progress(args.image))
-    await runtime.remove(args.name)  # a leftover of an interrupted demo
+    await _remove_demo_leftover(docker, runtime, args.name)
     network = project_network_name(DEMO_PROJECT)
     spec = ContainerSpec(
         name=args.name,

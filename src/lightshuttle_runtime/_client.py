@@ -8,7 +8,16 @@ from typing import Literal, Self
 
 import httpx
 
-from ._config import DEFAULT_TIMEOUT, EngineAddress, Timeouts, parse_version, resolve_host
+from ._config import (
+    API_VERSION_MAX,
+    API_VERSION_MIN,
+    DEFAULT_TIMEOUT,
+    EngineAddress,
+    Timeouts,
+    parse_version,
+    resolve_host,
+)
+from ._errors import InvalidArgumentError
 from ._session import EngineSession
 from .api import (
     ArchivesAPI,
@@ -68,7 +77,7 @@ class DockerClient:
         self.address: EngineAddress = resolve_host(host)
         version = api_version or os.environ.get("DOCKER_API_VERSION") or None
         if version is not None:
-            parse_version(version)
+            _check_pinned(version, "api_version" if api_version else "DOCKER_API_VERSION")
         if transport is None:
             transport = _default_transport(self.address, transport_kind, max_connections)
         self._session = EngineSession(
@@ -116,6 +125,17 @@ class DockerClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _check_pinned(version: str, source: str) -> None:
+    if not (
+        parse_version(API_VERSION_MIN) <= parse_version(version) <= parse_version(API_VERSION_MAX)
+    ):
+        raise InvalidArgumentError(
+            f"{source}={version} is outside the API versions this client speaks "
+            f"({API_VERSION_MIN} to {API_VERSION_MAX}); pick one in that range or leave it "
+            "unset to negotiate"
+        )
 
 
 def _default_transport(

@@ -109,6 +109,7 @@ class EngineSession:
         self._version = api_version
         self._prefix = f"/v{api_version}" if api_version else ""
         self._negotiate_lock = anyio.Lock()
+        self.closed = False
         self.server_api_version: str | None = None
         self._urls: dict[str, httpx.URL] = {}
         # Only our own transport is known never to modify a request, so only it may be handed
@@ -239,6 +240,13 @@ class EngineSession:
             DockerConnectionError: the socket is missing, refused or not permitted.
             DockerTimeout: the engine did not answer in time.
         """
+        if self.closed:
+            raise DockerConnectionError(
+                "this DockerClient is closed (aclose() was called or its `async with` block "
+                "ended); create a new one",
+                method=method,
+                path=path,
+            )
         if versioned and self._version is None:
             await self.api_version()
         if timeout is not None and timeout < 0:
@@ -334,8 +342,8 @@ class EngineSession:
             )
         if not os.access(sock, os.R_OK | os.W_OK):
             return SocketPermissionError(
-                f"permission denied on the engine socket {sock}: run as a user in its group "
-                "(e.g. `docker`) or as root",
+                f"permission denied on the engine socket {sock}: run as a user allowed to "
+                "use it (its owner, or a member of its group such as `docker`) or as root",
                 method=method,
                 path=path,
             )
@@ -371,6 +379,7 @@ class EngineSession:
 
     async def aclose(self) -> None:
         """Close the transport and every connection it holds."""
+        self.closed = True
         await self.transport.aclose()
 
 

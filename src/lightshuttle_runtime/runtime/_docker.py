@@ -44,7 +44,7 @@ from ._projects import (
     teardown_project_network,
 )
 from ._spec import BuildSpec, ContainerSpec
-from ._status import container_status, last_health_output
+from ._status import container_label, container_status, health_note
 from ._types import (
     ContainerId,
     ContainerStatus,
@@ -221,9 +221,9 @@ class DockerRuntime:
         except TimeoutError:
             last = await self._inspect(container_id)
             raise OperationTimedOut(
-                f"container {container_id[:12]} was not healthy after "
-                f"{timeout.total_seconds():g} s (last status: {container_status(last)!r}, "
-                f"last health output: {last_health_output(last)!r})",
+                f"container {container_label(last)} was not healthy after "
+                f"{timeout.total_seconds():g} s (it is {container_status(last)}"
+                f"{health_note(last)})",
                 operation="wait_healthy",
                 duration=timeout,
             ) from None

@@ -18,7 +18,13 @@ from .._errors import DockerError
 from .._stream import EngineStream
 from ..models import ContainerInspect, EventMessage
 from ._errors import ContainerExitedError, ContainerRuntimeError, ContainerUnhealthyError
-from ._status import container_status, has_healthcheck, last_health_output
+from ._status import (
+    container_label,
+    container_status,
+    has_healthcheck,
+    health_note,
+    last_health_output,
+)
 from ._types import Healthy, Running, Stopped, Unhealthy
 
 __all__ = ["await_healthy", "is_ready"]
@@ -41,15 +47,15 @@ def is_ready(info: ContainerInspect) -> bool:
     status = container_status(info)
     if isinstance(status, Stopped):
         raise ContainerExitedError(
-            f"container {info.id[:12]} exited with code {status.exit_code} before it was "
-            f"healthy (last health output: {last_health_output(info)!r})",
+            f"container {container_label(info)} exited with code {status.exit_code} before it "
+            f"was healthy{health_note(info)}",
             exit_code=status.exit_code,
             health_output=last_health_output(info),
         )
     if isinstance(status, Unhealthy):
         raise ContainerUnhealthyError(
-            f"container {info.id[:12]} is unhealthy (last health output: "
-            f"{last_health_output(info)!r})",
+            f"container {container_label(info)} is unhealthy: its health check failed"
+            f"{health_note(info)}",
             health_output=last_health_output(info),
         )
     if isinstance(status, Healthy):

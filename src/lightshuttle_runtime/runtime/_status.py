@@ -5,7 +5,13 @@ from __future__ import annotations
 from ..models import ContainerInspect
 from ._types import ContainerStatus, Healthy, Running, Starting, Stopped, Unhealthy
 
-__all__ = ["container_status", "has_healthcheck", "last_health_output"]
+__all__ = [
+    "container_label",
+    "container_status",
+    "has_healthcheck",
+    "health_note",
+    "last_health_output",
+]
 
 _RUNNING = {"running", "paused"}
 _STARTING = {"created", "restarting"}
@@ -47,3 +53,21 @@ def last_health_output(info: ContainerInspect) -> str | None:
         return None
     output = health.log[-1].output
     return output.strip() if output is not None else None
+
+
+def container_label(info: ContainerInspect) -> str:
+    """How messages name a container: ``'web' (4a08c04d1e2f)``, or the short id alone."""
+    name = info.name.lstrip("/")
+    return f"{name!r} ({info.id[:12]})" if name else info.id[:12]
+
+
+def health_note(info: ContainerInspect) -> str:
+    """``; its last health check printed '...'`` when one ran, else nothing."""
+    output = last_health_output(info)
+    if output is None:
+        return ""
+    return (
+        f"; its last health check printed {output!r}"
+        if output
+        else ("; its last health check printed nothing")
+    )

@@ -51,7 +51,14 @@ class LogChunk:
 
 @dataclass(frozen=True, slots=True)
 class ContainerStatus:
-    """A container's state as the runtime sees it; match on the subclasses."""
+    """A container's state as the runtime sees it; match on the subclasses.
+
+    ``str()`` gives ``starting``, ``running``, ``healthy``, ``unhealthy`` or
+    ``stopped (exit code N)``.
+    """
+
+    def __str__(self) -> str:
+        return type(self).__name__.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,9 @@ class Stopped(ContainerStatus):
     """Exited or dead; ``exit_code`` when the engine reports one."""
 
     exit_code: int | None = None
+
+    def __str__(self) -> str:
+        return "stopped" if self.exit_code is None else f"stopped (exit code {self.exit_code})"
 
 
 class LogChunkStream(Protocol):
