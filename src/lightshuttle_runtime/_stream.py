@@ -50,6 +50,7 @@ class EngineStream(Generic[T]):
         self._session = session
         self._method = method
         self._path = path
+        self._endpoint = path  # without the /vX.Y prefix that open() adds to _path
         self._open_response = open_response
         self._decoder_for = decoder_for
         self._check = check
@@ -138,7 +139,7 @@ class EngineStream(Generic[T]):
         if exc.method is None:
             exc.method, exc.path = self._method, self._path
         if isinstance(exc, DecodeError) and exc.endpoint is None:
-            exc.endpoint = f"{exc.method} {exc.path}"
+            exc.endpoint = f"{self._method} {self._endpoint}"  # as request_json names it
 
     async def aclose(self) -> None:
         """Close the connection; safe to call more than once, and under cancellation."""

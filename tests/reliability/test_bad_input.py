@@ -398,7 +398,8 @@ async def test_an_event_of_the_wrong_shape_is_a_decode_error_naming_endpoint_and
             async with docker.events.stream() as events:
                 async for _message in events:
                     pass
-    assert caught.value.endpoint == "GET /v1.41/events"
+    assert caught.value.endpoint == "GET /events"
+    assert caught.value.path == "/v1.41/events"
 
 
 # -- bad arguments: refused before any request ------------------------------------------------
