@@ -136,18 +136,6 @@ async def test_pinned_version_newer_than_the_engine(engine: Engine) -> None:
     assert (error.status, error.method, error.path) == (400, "GET", f"/v{API_VERSION_MAX}/version")
 
 
-@pytest.mark.anyio
-async def test_pinned_version_older_than_the_engine(engine: Engine) -> None:
-    async with DockerClient(engine.host, api_version="1.10") as client:
-        if engine.is_podman:
-            assert (await client.system.version()).api_version == "1.41"
-            return
-        # Docker answers "too old" in plain text, not JSON.
-        with pytest.raises(APIVersionError) as caught:
-            await client.system.version()
-    assert (caught.value.client_version, caught.value.server_version) == ("1.10", "1.12")
-
-
 @pytest.mark.parametrize(("version", "source"), [("1.40", "api_version"), ("1.56", "api_version")])
 def test_pinned_version_outside_the_client_range_is_rejected(version: str, source: str) -> None:
     with pytest.raises(
