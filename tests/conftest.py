@@ -16,9 +16,10 @@ from __future__ import annotations
 import inspect
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ def _uses_our_engine(metafunc: pytest.Metafunc) -> bool:
         if "engine" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
             return False
     # pytest has no public way to ask which fixture a name resolves to.
-    definitions = getattr(metafunc, "_arg2fixturedefs", {}).get("engine") or ()
+    definitions: Sequence[Any] = getattr(metafunc, "_arg2fixturedefs", {}).get("engine") or []
     return bool(definitions) and inspect.getsourcefile(definitions[-1].func) == __file__
 
 
