@@ -60,8 +60,8 @@ class EventObserver(threading.Thread):
                         if str(event.get("Action", "")).startswith("health_status"):
                             with self.lock:
                                 self.events.append((arrival, event))
-        except (OSError, ValueError):
-            return  # closed by stop()
+        except Exception:  # closed by stop() (or the engine went away): nothing to keep
+            return
 
     def healthy_event(self, container_id: str, timeout: float) -> tuple[int, dict[str, Any]] | None:
         deadline = time.monotonic() + timeout

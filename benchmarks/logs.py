@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 
 from lightshuttle_runtime import DockerClient, EngineStream, Frame, StampedFrame
@@ -268,8 +269,16 @@ async def _case(
     for batch in range(settings.log_batches):
         shift = batch % len(names)
         for name in names[shift:] + names[:shift]:
-            cpu, start = time.process_time(), time.perf_counter()
-            size, items = await readers[name](fx, timestamps)
+            for attempt in (1, 2):
+                cpu, start = time.process_time(), time.perf_counter()
+                try:
+                    size, items = await readers[name](fx, timestamps)
+                    break
+                except Exception as exc:  # the engine restarted under us: wait, read again
+                    if attempt == 2:
+                        raise
+                    section.notes.append(f"{label}, {name}: read again after {exc!r:.120}")
+                    await _engine_back(settings.socket_path)
             seconds = time.perf_counter() - start
             runs[name].append(
                 {"seconds": seconds, "cpu": time.process_time() - cpu, "size": size, "items": items}
@@ -329,6 +338,18 @@ async def _case(
                     value >= GOAL_OTHERS,
                 )
             )
+
+
+async def _engine_back(path: str, timeout: float = 120.0) -> None:
+    """Wait until the engine answers ``/_ping`` again."""
+    engine = Engine(path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            engine.ping_headers()
+            return
+        except OSError:
+            await anyio.sleep(0.5)
 
 
 def _per_batch(runs: dict[str, list[dict[str, float]]], fast: str, slow: str) -> float:

@@ -13,8 +13,10 @@ when missing. Containers it needs are made once, labelled ``lightshuttle.bench``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib
+import json
 import os
 import platform
 import sys
@@ -29,7 +31,7 @@ import anyio
 
 from ._common import Settings
 from ._engine import Engine
-from ._report import Section, write
+from ._report import Section, Target, write
 
 RESULTS = Path(__file__).parent / "results"
 SECTIONS = ("latency", "concurrency", "logs", "decoders", "list", "health", "footprint", "memory")
@@ -96,6 +98,18 @@ def machine(engine: Engine) -> dict[str, Any]:
     }
 
 
+def _merged(out: Path, fresh: list[Section]) -> list[Section]:
+    """The sections of the results file at ``out``, with ``fresh`` ones in their place."""
+    path = out.with_suffix(".json")
+    old: dict[str, Section] = {}
+    if path.exists():
+        for raw in json.loads(path.read_text())["sections"]:
+            raw["targets"] = [Target(**t) for t in raw["targets"]]
+            old[raw["key"]] = Section(**raw)
+    old.update({s.key: s for s in fresh})
+    return [old[key] for key in SECTIONS if key in old]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=(__doc__ or "").splitlines()[0]
@@ -114,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="output path without suffix (default benchmarks/results/latest, or quick)",
     )
+    parser.add_argument("--log-batches", type=int, help="reads per contender and log case")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other sections of the existing results file (with --only)",
+    )
     parser.add_argument(
         "--cleanup", action="store_true", help="remove every container the suite made, and exit"
     )
@@ -124,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"removed {engine.cleanup()} containers labelled lightshuttle.bench")
         return 0
     settings = Settings.quick_settings(path) if args.quick else Settings(path)
+    if args.log_batches:
+        settings = dataclasses.replace(settings, log_batches=args.log_batches)
     out = args.out or RESULTS / ("quick" if args.quick else "latest")
     meta: dict[str, Any] = {"mode": "quick" if args.quick else "full", "machine": machine(engine)}
     sections: list[Section] = []
@@ -140,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(name)
         sections.append(section)
         print(f"   {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-        write(out, meta, sections)  # partial results survive an interrupted run
+        write(out, meta, _merged(out, sections) if args.merge else sections)
     meta["machine"]["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    if args.merge:
+        meta["machine"]["merged"] = f"sections {', '.join(args.only or SECTIONS)} re-run then"
+        sections = _merged(out, sections)
     md_path, json_path = write(out, meta, sections)
     print(md_path.read_text())
     print(f"wrote {md_path} and {json_path}", file=sys.stderr)
