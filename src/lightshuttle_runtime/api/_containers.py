@@ -241,6 +241,21 @@ class ContainersAPI:
         tail: int | Literal["all"] = ...,
     ) -> EngineStream[StampedFrame]: ...
 
+    @overload
+    def logs(
+        self,
+        container: str,
+        *,
+        tty: bool,
+        follow: bool = ...,
+        stdout: bool = ...,
+        stderr: bool = ...,
+        since: float | None = ...,
+        until: float | None = ...,
+        timestamps: bool,
+        tail: int | Literal["all"] = ...,
+    ) -> EngineStream[Frame] | EngineStream[StampedFrame]: ...
+
     def logs(
         self,
         container: str,
