@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 import httpx
 
@@ -18,6 +17,7 @@ from ._config import (
     resolve_host,
 )
 from ._errors import InvalidArgumentError
+from ._resource import AsyncResource
 from ._session import EngineSession
 from .api import (
     ArchivesAPI,
@@ -37,7 +37,7 @@ __all__ = ["DockerClient", "TransportKind"]
 TransportKind = Literal["native", "httpx"]
 
 
-class DockerClient:
+class DockerClient(AsyncResource):
     """An async client of one Docker-compatible engine (Docker, Podman).
 
     Use it as ``async with DockerClient() as docker:``; the endpoints are grouped by area:
@@ -114,17 +114,6 @@ class DockerClient:
     async def aclose(self) -> None:
         """Close every connection. The client must not be used afterwards."""
         await self._session.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _check_pinned(version: str, source: str) -> None:

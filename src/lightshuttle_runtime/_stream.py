@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
-from types import TracebackType
 from typing import Generic, Self, TypeVar, cast
 
 import anyio
 import httpx
 
 from ._errors import DecodeError, DockerError
+from ._resource import AsyncResource
 from ._session import EngineSession, translate_transport_error
 from ._streams._base import Decoder
 
@@ -24,7 +24,7 @@ __all__ = ["EngineStream"]
 T = TypeVar("T")
 
 
-class EngineStream(Generic[T]):
+class EngineStream(AsyncResource, Generic[T]):
     """An async iterator of decoded items that holds one engine connection.
 
     Use it as ``async with stream: async for item in stream: ...``. Iterating without
@@ -80,17 +80,8 @@ class EngineStream(Generic[T]):
             # under trio) and would keep the connection until then.
             self._iterator = aiter(cast(AsyncIterable[bytes], self._response.stream))
 
-    async def __aenter__(self) -> Self:
+    async def _enter(self) -> None:
         await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> Self:
         return self

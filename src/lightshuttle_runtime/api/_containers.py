@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from types import TracebackType
-from typing import Literal, Self, overload
+from typing import Literal, overload
 
 import anyio
 import httpx
 
 from .._errors import InvalidArgumentError
+from .._resource import AsyncResource
 from .._session import EngineSession, QueryValue, decode_json
 from .._stream import EngineStream
 from .._streams import Frame, StampedFrame
@@ -321,7 +321,7 @@ class ContainersAPI:
         return EngineStream(self._session, "GET", path, open_response, decoder_for)  # type: ignore[return-value]
 
 
-class ContainerWaiter:
+class ContainerWaiter(AsyncResource):
     """A registered ``POST /containers/{id}/wait``; see :meth:`ContainersAPI.waiter`."""
 
     def __init__(self, session: EngineSession, path: str, condition: WaitCondition) -> None:
@@ -330,18 +330,13 @@ class ContainerWaiter:
         self._condition = condition
         self._response: httpx.Response | None = None
 
-    async def __aenter__(self) -> Self:
+    async def _enter(self) -> None:
         self._response = await self._session.send(
             "POST", self._path, params={"condition": self._condition}, timeout=None, stream=True
         )
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """Drop the wait (closes its connection); safe to call more than once."""
         response, self._response = self._response, None
         if response is not None:
             with anyio.CancelScope(shield=True):

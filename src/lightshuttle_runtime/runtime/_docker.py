@@ -6,7 +6,6 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from types import TracebackType
 from typing import Self
 
 import anyio
@@ -19,6 +18,7 @@ from .._errors import (
     NotFoundError,
     StreamInterruptedError,
 )
+from .._resource import AsyncResource
 from .._stream import EngineStream
 from .._streams import StampedFrame
 from ..models import ContainerInspect, ProgressMessage
@@ -285,7 +285,7 @@ class DockerRuntime:
         return ContainerLogs(self, container_id, follow)
 
 
-class ContainerLogs:
+class ContainerLogs(AsyncResource):
     """The :class:`LogChunk` stream of one container; owns its connection."""
 
     def __init__(self, runtime: DockerRuntime, container_id: ContainerId, follow: bool) -> None:
@@ -309,17 +309,8 @@ class ContainerLogs:
             self._frames = frames
         return self._frames
 
-    async def __aenter__(self) -> Self:
+    async def _enter(self) -> None:
         await self._open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> Self:
         return self
