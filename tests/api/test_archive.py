@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import io
 import os
@@ -24,36 +23,13 @@ from lightshuttle_runtime import (
     UnsafeArchiveError,
 )
 from lightshuttle_runtime.api._archive import decode_path_stat
-from lightshuttle_runtime.models import ContainerCreateRequest, ContainerPathStat
+from lightshuttle_runtime.models import ContainerPathStat
 from tests.conftest import Engine
 
 pytestmark = pytest.mark.anyio
 
 NAME = "ls-br-archive"
 MTIME = 1_700_000_000
-
-
-@pytest.fixture
-async def offline() -> AsyncIterator[DockerClient]:
-    """A client with no engine behind it: what it refuses, it refuses before sending."""
-    async with DockerClient("unix:///nonexistent/ls-br.sock") as client:
-        yield client
-
-
-@pytest.fixture
-async def running(docker: DockerClient) -> AsyncIterator[str]:
-    """A running busybox container that sleeps; removed afterwards."""
-    with contextlib.suppress(NotFoundError):
-        await docker.containers.remove(NAME, force=True)
-    created = await docker.containers.create(
-        ContainerCreateRequest(image="busybox:local", cmd=["sleep", "600"]), name=NAME
-    )
-    await docker.containers.start(created.id)
-    try:
-        yield created.id
-    finally:
-        with anyio.CancelScope(shield=True):
-            await docker.containers.remove(created.id, force=True)
 
 
 def _tar(files: dict[str, bytes]) -> bytes:

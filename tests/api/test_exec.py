@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 
 import anyio
 import pytest
@@ -16,29 +15,6 @@ from tests.conftest import Engine
 pytestmark = pytest.mark.anyio
 
 NAME = "ls-br-exec"
-
-
-@pytest.fixture
-async def offline() -> AsyncIterator[DockerClient]:
-    """A client with no engine behind it: what it refuses, it refuses before sending."""
-    async with DockerClient("unix:///nonexistent/ls-br.sock") as client:
-        yield client
-
-
-@pytest.fixture
-async def running(docker: DockerClient) -> AsyncIterator[str]:
-    """A running busybox container that sleeps; removed afterwards."""
-    with contextlib.suppress(NotFoundError):
-        await docker.containers.remove(NAME, force=True)
-    created = await docker.containers.create(
-        ContainerCreateRequest(image="busybox:local", cmd=["sleep", "600"]), name=NAME
-    )
-    await docker.containers.start(created.id)
-    try:
-        yield created.id
-    finally:
-        with anyio.CancelScope(shield=True):
-            await docker.containers.remove(created.id, force=True)
 
 
 async def test_run_collects_exit_code_and_separate_outputs(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 
 import anyio
 import msgspec
@@ -28,13 +27,6 @@ pytestmark = pytest.mark.anyio
 
 NET = "ls-br-net"
 CONTAINER = "ls-br-net-member"
-
-
-@pytest.fixture
-async def offline() -> AsyncIterator[DockerClient]:
-    """A client with no engine behind it: what it refuses, it refuses before sending."""
-    async with DockerClient("unix:///nonexistent/ls-br.sock") as client:
-        yield client
 
 
 async def _clean(docker: DockerClient) -> None:
