@@ -90,21 +90,24 @@ async def serve_and_load(followers: int, inspects: int) -> tuple[int, int]:
 async def test_100_follow_streams_and_1000_inspects_at_once() -> None:
     fds = open_fds()
     tracemalloc.start()
+    growth: list[int] = []
     try:
         # A warm-up at full size first: imports, caches, and the event loop's task tables,
         # which grow to hold 1,100 tasks and never shrink (a second run does not grow them).
         assert await serve_and_load(FOLLOWERS, INSPECTS) == (3 * FOLLOWERS, INSPECTS)
-        open_fds()  # collects garbage
-        before, _peak = tracemalloc.get_traced_memory()
-        items, answered = await serve_and_load(FOLLOWERS, INSPECTS)
-        open_fds()
-        after, peak = tracemalloc.get_traced_memory()
+        # Two measured runs: a leak grows memory on every run, while allocator noise (seen up
+        # to ~100 KB under trio on a loaded machine) shows in one run only.
+        for _ in range(2):
+            open_fds()  # collects garbage
+            before, _peak = tracemalloc.get_traced_memory()
+            assert await serve_and_load(FOLLOWERS, INSPECTS) == (3 * FOLLOWERS, INSPECTS)
+            open_fds()
+            after, peak = tracemalloc.get_traced_memory()
+            growth.append(after - before)
     finally:
         tracemalloc.stop()
-    assert items == 3 * FOLLOWERS
-    assert answered == INSPECTS
     assert open_fds() <= fds
-    assert after - before < MEMORY_SLACK, f"{after - before} bytes still held (peak {peak})"
+    assert min(growth) < MEMORY_SLACK, f"{growth} bytes still held after each run (peak {peak})"
 
 
 # -- live --------------------------------------------------------------------------------------
