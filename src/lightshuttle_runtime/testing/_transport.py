@@ -108,7 +108,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         if record_mode == "none" and not exists:
             raise CassetteNotFoundError(
                 f"cassette file {self.path} does not exist; record it first (record_mode='once', "
-                "or pytest --record-mode=once)",
+                "or pytest --docker-record-mode=once)",
                 path=str(self.path),
             )
         self._old: list[Interaction] = []
@@ -301,7 +301,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             lines.extend(f"  {line}" for line in nearest)
         lines.append(
             f"Cassette {self.path} (record_mode={self.record_mode!r}); to record new requests "
-            "use record_mode='new_episodes' (pytest --record-mode=new_episodes)."
+            "use record_mode='new_episodes' (pytest --docker-record-mode=new_episodes)."
         )
         return UnmatchedRequestError(
             "\n".join(lines), request=live.describe(), nearest=nearest, path=str(self.path)
