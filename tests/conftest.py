@@ -25,7 +25,11 @@ import pytest
 
 from lightshuttle_runtime import DockerClient
 from lightshuttle_runtime.testing import CassetteTransport
-from lightshuttle_runtime.testing.pytest_plugin import cassette_test_name, finish_cassette, record_mode
+from lightshuttle_runtime.testing.pytest_plugin import (
+    cassette_test_name,
+    finish_cassette,
+    record_mode,
+)
 
 ENGINE_SOCKETS = {
     "docker": os.environ.get("LS_DOCKER_SOCKET", "/var/run/docker.sock"),

@@ -204,13 +204,14 @@ class CassetteTransport(httpx.AsyncBaseTransport):
     async def _redacted_request(self, request: httpx.Request) -> RecordedRequest:
         data = await _read_body(request)
         redactor = self.redactor
-        path = redactor.text(request.url.path)
         content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         body: Body | None = None
         if len(data) > BINARY_BODY_LIMIT or (data and content_type in OPAQUE_CONTENT_TYPES):
             body = Body.digest_of(data)
         elif data:
-            body = Body.from_bytes(redactor.request_body(path, data))
+            # The body first: the Env values it carries are masked in the path and query too.
+            body = Body.from_bytes(redactor.request_body(request.url.path, data))
+        path = redactor.text(request.url.path)
         return RecordedRequest(
             method=request.method,
             path=path,

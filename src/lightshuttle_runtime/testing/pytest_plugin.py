@@ -45,9 +45,9 @@ if TYPE_CHECKING:
     from lightshuttle_runtime.runtime import DockerRuntime
 
 __all__ = [
-    "CassetteOptions",
     "MARKER",
     "RECORD_MODE_OPTION",
+    "CassetteOptions",
     "cassette_options",
     "cassette_test_name",
     "default_cassette_path",
