@@ -599,7 +599,7 @@ async def _demo_body(
             async for chunk in logs:
                 when = chunk.timestamp.strftime("%H:%M:%S.%f")[:-3]
                 text = chunk.data.decode("utf-8", "replace").rstrip("\r\n")
-                console.print(f"    {console.bar} {when} {chunk.stream.value:6} {text}")
+                console.print(f"    {console.bar} {when} {chunk.stream:6} {text}")
                 lines += chunk.data.count(b"\n")
                 if lines >= args.lines:
                     break

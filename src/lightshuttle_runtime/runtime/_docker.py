@@ -49,7 +49,6 @@ from ._types import (
     ContainerId,
     ContainerStatus,
     LogChunk,
-    LogStream,
 )
 
 __all__ = ["DockerRuntime", "ProgressCallback"]
@@ -321,11 +320,7 @@ class ContainerLogs(AsyncResource):
         frames = await self._open()
         with _translated(LogStreamError, f"reading logs of {self._container_id}"):
             frame = await frames.__anext__()
-        return LogChunk(
-            LogStream.STDERR if frame.stream == 2 else LogStream.STDOUT,
-            frame.timestamp,
-            frame.data,
-        )
+        return LogChunk(frame.stream, frame.timestamp, frame.data)
 
     async def aclose(self) -> None:
         """Close the connection; safe to call more than once."""
