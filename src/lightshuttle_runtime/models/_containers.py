@@ -39,6 +39,7 @@ __all__ = [
     "HealthSummary",
     "HealthcheckResult",
     "HostConfig",
+    "ImageMountOptions",
     "LogConfig",
     "Mount",
     "MountPoint",
@@ -125,10 +126,15 @@ class RestartPolicy(Model):
 
 class BindOptions(Model):
     """``Mount.BindOptions``: ``propagation`` is ``private``, ``rprivate``, ``shared``,
-    ``rshared``, ``slave`` or ``rslave``; ``non_recursive`` skips submounts (API 1.40)."""
+    ``rshared``, ``slave`` or ``rslave``; ``non_recursive`` skips submounts (API 1.40);
+    ``create_mountpoint`` makes a missing host path (API 1.42); ``read_only_non_recursive`` /
+    ``read_only_force_recursive`` choose how a read-only bind treats submounts (API 1.44)."""
 
     propagation: str | None = None
     non_recursive: bool | None = None
+    create_mountpoint: bool | None = None
+    read_only_non_recursive: bool | None = None
+    read_only_force_recursive: bool | None = None
 
 
 class VolumeDriverConfig(Model):
@@ -139,23 +145,33 @@ class VolumeDriverConfig(Model):
 
 
 class VolumeOptions(Model):
-    """``Mount.VolumeOptions``: ``no_copy`` leaves the new volume empty (no image data)."""
+    """``Mount.VolumeOptions``: ``no_copy`` leaves the new volume empty (no image data);
+    ``subpath`` mounts a relative path inside the volume (API 1.45)."""
 
     no_copy: bool | None = None
     labels: dict[str, str] | None = None
     driver_config: VolumeDriverConfig | None = None
+    subpath: str | None = None
+
+
+class ImageMountOptions(Model):
+    """``Mount.ImageOptions`` (``type="image"``, API 1.48): a relative path inside the image."""
+
+    subpath: str | None = None
 
 
 class TmpfsOptions(Model):
-    """``Mount.TmpfsOptions``: ``size_bytes`` in bytes; ``mode`` the POSIX permission bits."""
+    """``Mount.TmpfsOptions``: ``size_bytes`` in bytes; ``mode`` the POSIX permission bits;
+    ``options`` extra mount options, each ``[flag]`` or ``[name, value]`` (API 1.46)."""
 
     size_bytes: int | None = None
     mode: int | None = None
+    options: list[list[str]] | None = None
 
 
 class Mount(Model):
-    """A mount in ``HostConfig.Mounts``: ``type`` is ``bind``, ``volume``, ``tmpfs``, ``npipe``
-    or ``cluster``.
+    """A mount in ``HostConfig.Mounts``: ``type`` is ``bind``, ``volume``, ``tmpfs``, ``npipe``,
+    ``cluster`` or ``image`` (API 1.48).
 
     ``type`` has no default: both engines reject a mount without one, and a default would
     be left out of the body. ``consistency`` is ``default``, ``consistent``, ``cached`` or
@@ -170,6 +186,7 @@ class Mount(Model):
     bind_options: BindOptions | None = None
     volume_options: VolumeOptions | None = None
     tmpfs_options: TmpfsOptions | None = None
+    image_options: ImageMountOptions | None = None
 
 
 class LogConfig(Model):
