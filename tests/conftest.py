@@ -3,9 +3,9 @@
 A test that takes the ``docker`` fixture runs once per engine (Docker, Podman) live, and once
 per engine from that engine's cassette (``docker-replay``, ``podman-replay``), with no engine
 at all: ``tests/cassettes/<test module path>/<test name>[<engine>].json``. The live runs record
-those cassettes when pytest runs with ``--record-mode=all`` (or ``once``/``new_episodes``), from
-the asyncio backend only; the replays run on both backends. ``scripts/record-cassettes``
-re-records them all.
+those cassettes when pytest runs with ``--docker-record-mode=all`` (or ``once``/
+``new_episodes``), from the asyncio backend only; the replays run on both backends.
+``scripts/record-cassettes`` re-records them all.
 
 Live cases skip when their engine does not answer, except under ``CI=true``, where a missing
 engine is a failure. Replay cases skip while their cassette has not been recorded.
@@ -25,7 +25,11 @@ import pytest
 
 from lightshuttle_runtime import DockerClient
 from lightshuttle_runtime.testing import CassetteTransport
-from lightshuttle_runtime.testing._plugin import cassette_test_name, finish_cassette, record_mode
+from lightshuttle_runtime.testing.pytest_plugin import (
+    cassette_test_name,
+    finish_cassette,
+    record_mode,
+)
 
 ENGINE_SOCKETS = {
     "docker": os.environ.get("LS_DOCKER_SOCKET", "/var/run/docker.sock"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,8 @@ from lightshuttle_runtime._cli import (
     env_pair,
     main,
     port,
+    since_time,
+    volume,
 )
 from lightshuttle_runtime.models import SystemVersion
 from lightshuttle_runtime.runtime import (
@@ -39,6 +42,7 @@ from lightshuttle_runtime.runtime import (
     Starting,
     Stopped,
     Unhealthy,
+    VolumeSpec,
 )
 from lightshuttle_runtime.testing import CassetteTransport
 
@@ -103,6 +107,34 @@ def test_bad_env_pairs(text: str) -> None:
 )
 def test_ports(text: str, expected: PortSpec) -> None:
     assert port(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/data", VolumeSpec("/data")),
+        ("cache:/cache", VolumeSpec("/cache", "cache")),
+        ("/srv:/srv:ro", VolumeSpec("/srv", "/srv", read_only=True)),
+        ("/srv:/srv:rw", VolumeSpec("/srv", "/srv")),
+    ],
+)
+def test_volumes(text: str, expected: VolumeSpec) -> None:
+    assert volume(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a:b:c:d", ":/x", "/x:", "a::b"])
+def test_bad_volumes(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="invalid volume"):
+        volume(text)
+
+
+def test_since_takes_a_duration_ago_or_a_time() -> None:
+    ago = since_time("10m")
+    assert timedelta(minutes=9) < datetime.now(UTC) - ago < timedelta(minutes=11)
+    assert since_time("2026-11-30T09:33:00Z") == datetime(2026, 11, 30, 9, 33, tzinfo=UTC)
+    assert since_time("2026-11-30T09:33:00") == datetime(2026, 11, 30, 9, 33, tzinfo=UTC)
+    with pytest.raises(argparse.ArgumentTypeError, match="invalid time"):
+        since_time("yesterday")
 
 
 @pytest.mark.parametrize("text", ["abc", "a:80", "80:b", "80/icmp", "", "1.5:80", "80:"])
@@ -207,13 +239,24 @@ def test_other_commands() -> None:
         ["ps", "--backend", "curio"],
     ],
 )
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_are_one_line_and_exit_1(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("lightshuttle-runtime: error: ")
+    assert line.endswith("--help`)")
+
+
+def test_help_still_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(argv)
-    assert caught.value.code == 2
-    err = capsys.readouterr().err
-    assert "usage: lightshuttle-runtime" in err
-    assert "Traceback" not in err
+        main(["run", "--help"])
+    assert caught.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "DURATION is a number and a unit: 500us, 200ms, 1.5s, 2m, 1h" in help_text
+    assert "[SRC:]DST[:ro]" in help_text
 
 
 def test_describe_and_engine_name() -> None:
@@ -501,7 +544,9 @@ async def test_run_ps_inspect_logs_stop_rm(
         out, err = capsys.readouterr()
         return code, out, err
 
-    assert await command("rm", name) == (0, f"{name}\n", "")
+    nothing = f"lightshuttle-runtime: no container {name!r}: nothing to remove\n"
+    # A leftover of an interrupted run is removed; usually there is nothing there.
+    assert await command("rm", name) in {(0, f"{name}\n", ""), (0, "", nothing)}
     script = (
         'echo "A=$A"; echo oops >&2; touch /tmp/ok; trap "exit 0" TERM; while :; do sleep 0.1; done'
     )
@@ -626,6 +671,18 @@ def test_replay_refuses_options_that_would_change_the_recording(
     assert main(["demo", "--replay", "--lines", "10", "--name", "other"]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert "--replay plays the recorded demo as it was recorded; --name, --lines" in line
+    assert main(["demo", "--replay", "--host", "unix:///run/podman/podman.sock"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--host cannot change it" in line
+
+
+def test_replay_names_the_recorded_engine(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/podman/podman.sock")
+    assert main(["demo", "--replay"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "at unix:///var/run/docker.sock" in first and "podman" not in first
 
 
 @pytest.mark.anyio
@@ -644,3 +701,164 @@ async def test_demo_never_removes_a_container_it_did_not_make(
         assert still_there.state.status == "running"
     finally:
         await runtime.remove(name)
+
+
+# -- paper cuts, on a scripted engine -------------------------------------------------------------
+
+
+def recording(handler: Handler) -> tuple[ClientFactory, list[httpx.Request]]:
+    sent: list[httpx.Request] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return handler(request)
+
+    return scripted(engine), sent
+
+
+def test_stop_and_rm_of_a_missing_container_say_so(capsys: pytest.CaptureFixture[str]) -> None:
+    for command, verb in (("stop", "stop"), ("rm", "remove")):
+        assert main([command, "nope"], client_factory=scripted(not_found)) == 0
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == f"lightshuttle-runtime: no container 'nope': nothing to {verb}\n"
+
+
+def test_hints_name_the_host_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    def engine(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/images/busybox:local/json"):
+            return httpx.Response(200, json={"Id": "sha256:1"})
+        if path.endswith("/containers/create"):
+            return httpx.Response(201, json={"Id": CID})
+        if path.endswith("/start"):
+            return httpx.Response(204)
+        if path.endswith("/events"):
+            return httpx.Response(500, json={"message": "no events here"})
+        state = {"Status": "exited", "ExitCode": 3}
+        return httpx.Response(200, json={"Id": CID, "Name": "/web", "State": state})
+
+    host = "unix:///run/podman/podman.sock"
+    argv = ["run", "--host", host, "--name", "web", "busybox:local"]
+    assert main(argv, client_factory=scripted(engine)) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(f"`lightshuttle-runtime logs --host {host} web` shows its output")
+
+
+def test_an_invalid_host_address_is_refused_before_any_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    factory, sent = recording(not_found)
+    argv = ["run", "--name", "web", "-p", "1.2.3:18084:80", "busybox:local"]
+    assert main(argv, client_factory=factory) == 1
+    assert capsys.readouterr().err == (
+        "lightshuttle-runtime: error: host address '1.2.3' is not an IPv4 or IPv6 address\n"
+    )
+    assert sent == []
+
+
+def test_ps_of_an_invalid_project_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    factory, sent = recording(not_found)
+    assert main(["ps", "--project", "no such/project"], client_factory=factory) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "project 'no such/project' is not valid" in line
+    assert sent == []
+
+
+def test_logs_tail_and_since_reach_the_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    factory, sent = recording(logs_engine)
+    argv = ["logs", "--tail", "2", "--since", "2026-11-30T09:33:00Z", "web"]
+    assert main(argv, client_factory=factory) == 0
+    query = dict(sent[-1].url.params)
+    assert (query["tail"], query["since"]) == (
+        "2",
+        str(int(datetime(2026, 11, 30, 9, 33, tzinfo=UTC).timestamp())),
+    )
+    assert main(["logs", "--tail", "-1", "web"], client_factory=factory) == 1
+    assert "--tail must not be negative" in capsys.readouterr().err
+
+
+def test_inspect_format_json(capsys: pytest.CaptureFixture[str]) -> None:
+    def engine(request: httpx.Request) -> httpx.Response:
+        state = {"Status": "running", "StartedAt": "2026-11-30T09:33:27.5Z"}
+        return httpx.Response(200, json={"Id": CID, "Path": "sh", "State": state})
+
+    assert main(["inspect", "--format", "json", "web"], client_factory=scripted(engine)) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["Id"], shown["Path"]) == (CID, "sh")
+    assert shown["State"]["StartedAt"] == "2026-11-30T09:33:27.500000Z"
+    assert main(["inspect", "--format", "json", "nope"], client_factory=scripted(not_found)) == 1
+    assert capsys.readouterr().err == "lightshuttle-runtime: error: no container 'nope'\n"
+
+
+def test_down_removes_a_projects_containers_and_network(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    summary = {
+        "Id": CID,
+        "Names": ["/shop-web"],
+        "State": "running",
+        "Labels": {"lightshuttle.project": "shop", "lightshuttle.resource": "web"},
+    }
+    network = {"Name": "lightshuttle-shop", "Id": "n1", "Labels": {"lightshuttle.project": "shop"}}
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1.41/containers/json":
+            return httpx.Response(200, json=[summary])
+        if path == f"/v1.41/containers/{CID}/json":
+            return httpx.Response(200, json={"Id": CID, "Name": "/shop-web"})
+        if path == "/v1.41/networks":
+            return httpx.Response(200, json=[network])
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return httpx.Response(500, json={"message": f"unexpected {path}"})
+
+    factory, sent = recording(engine)
+    assert main(["down", "--project", "shop"], client_factory=factory) == 0
+    assert capsys.readouterr().out == "shop-web\n"
+    deleted = [r.url.path for r in sent if r.method == "DELETE"]
+    assert deleted == [f"/v1.41/containers/{CID}", "/v1.41/networks/lightshuttle-shop"]
+
+
+@pytest.mark.anyio
+async def test_run_volume_logs_tail_inspect_json_and_down(
+    docker: DockerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, project = "ls-t-cli-down", "ls-t-cli"
+    cli = on(docker)
+
+    async def command(*argv: str) -> tuple[int, str, str]:
+        code = await amain(list(argv), client_factory=cli)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    await command("down", "--project", project)
+    script = (
+        "echo one; echo two; echo three > /data/x; trap 'exit 0' TERM; while :; do sleep 0.1; done"
+    )
+    argv = ["run", "--name", name, "--project", project, "-v", "/data", "busybox:local"]
+    code, out, err = await command(*argv, "sh", "-c", script)
+    try:
+        assert (code, err) == (0, "")
+        assert await command("logs", "--tail", "1", name) == (0, "two\n", "")
+        code, out, err = await command("inspect", "--format", "json", name)
+        assert (code, err) == (0, "")
+        shown = json.loads(out)
+        assert (
+            shown["Name"] == f"/{name}"
+            and shown["Config"]["Labels"]["lightshuttle.project"] == project
+        )
+        (mount,) = shown["Mounts"]
+        assert (mount["Type"], mount["Destination"]) == ("volume", "/data")
+    finally:
+        code, out, err = await command("down", "--project", project)
+    assert (code, out, err) == (0, f"{name}\n", "")
+    assert await command("stop", name) == (
+        0,
+        "",
+        f"lightshuttle-runtime: no container {name!r}: nothing to stop\n",
+    )
+    code, out, err = await command("down", "--project", project)
+    assert (code, out) == (0, "")
+    assert err == f"lightshuttle-runtime: project {project!r} has no containers\n"

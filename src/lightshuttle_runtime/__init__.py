@@ -31,7 +31,7 @@ from ._errors import (
 )
 from ._reference import ImageReference, parse_reference
 from ._stream import EngineStream
-from ._streams import Frame, StampedFrame
+from ._streams import Frame, LogStream, StampedFrame
 from .api import ArchiveStream, ExecResult, WaitCondition
 
 __version__ = "0.1.0"
@@ -56,6 +56,7 @@ __all__ = [
     "Frame",
     "ImageReference",
     "InvalidArgumentError",
+    "LogStream",
     "NotFoundError",
     "ServerError",
     "SocketNotFoundError",

@@ -1,10 +1,10 @@
 """The command line: ``lightshuttle-runtime`` (also ``python -m lightshuttle_runtime``).
 
 A thin layer over :class:`DockerRuntime` and :class:`DockerClient`: it parses arguments
-(stdlib argparse), calls the library, and prints. Errors become one line on stderr and a
-non-zero exit status (a traceback only with ``--debug``).
+(stdlib argparse), calls the library, and prints. Every error — bad arguments included —
+becomes one line on stderr and exit status 1 (a traceback only with ``--debug``).
 
-Exit status: 0 success, 1 an engine or runtime error, 2 bad arguments, 130 interrupted.
+Exit status: 0 success, 1 an error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 import functools
 import re
+import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal, NoReturn, TextIO
 
 import anyio
+import msgspec
 
 from . import __version__
 from ._client import DockerClient
@@ -44,8 +46,10 @@ from .runtime import (
     OperationTimedOut,
     PortSpec,
     Stopped,
+    VolumeSpec,
     project_network_name,
 )
+from .runtime._projects import check_project
 
 __all__ = ["ClientFactory", "amain", "build_parser", "main", "run"]
 
@@ -81,6 +85,21 @@ class CommandError(Exception):
     """A command cannot go on; the message is printed as the one error line."""
 
 
+class UsageError(CommandError):
+    """The command line is wrong (printed as one line, with where to find the usage)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as :class:`UsageError` instead of a usage block and exit 2.
+
+    Every subcommand's parser is one of these (``add_subparsers`` makes its parsers of the
+    parent's class), so a new subcommand reports its errors the same way.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def default_client(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
     """A client of the engine at ``host`` (``None``: ``DOCKER_HOST``, then the default)."""
     return DockerClient(host)
@@ -90,15 +109,20 @@ def default_client(host: str | None) -> AbstractAsyncContextManager[DockerClient
 DEMO_RECORDING = Path(__file__).parent / "_data" / "demo-docker.json"
 
 
+#: Where the engine of the recording listened (``demo --replay`` names it, not ``--host``).
+DEMO_RECORDED_HOST = "unix:///var/run/docker.sock"
+
+
 def replay_client(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
     """The client ``demo --replay`` uses: the recorded demo, played back at its recorded pace
-    through the same code path, with no engine."""
+    through the same code path, with no engine (``host`` is not used: the recording's
+    engine is named)."""
     from .testing import CassetteTransport
 
     if not DEMO_RECORDING.is_file():
         raise CommandError(f"--replay: the recording {DEMO_RECORDING} is missing from the package")
     transport = CassetteTransport(DEMO_RECORDING, record_mode="none", pace=1.0)
-    return DockerClient(host or "unix:///var/run/docker.sock", transport=transport)
+    return DockerClient(DEMO_RECORDED_HOST, transport=transport)
 
 
 def recording_client(path: str) -> ClientFactory:
@@ -117,6 +141,10 @@ def recording_client(path: str) -> ClientFactory:
 
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)(?P<unit>us|ms|s|m|h)?")
 _UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+#: How a DURATION is written, for --help.
+DURATION_SYNTAX = (
+    "DURATION is a number and a unit: 500us, 200ms, 1.5s, 2m, 1h (a bare number is seconds)"
+)
 
 
 def duration(text: str) -> timedelta:
@@ -135,6 +163,36 @@ def env_pair(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"invalid environment variable {text!r}: use KEY=value")
     return key, value
+
+
+def since_time(text: str) -> datetime:
+    """A DURATION ago (``10m``), or an RFC 3339 time (``2026-11-30T09:33:00Z``)."""
+    try:
+        return datetime.now(UTC) - duration(text)
+    except argparse.ArgumentTypeError:
+        pass
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r}: use a DURATION ago (10m) or an RFC 3339 time "
+            "(2026-11-30T09:33:00Z)"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def volume(text: str) -> VolumeSpec:
+    """``[SOURCE:]TARGET[:ro|rw]``: a host path or volume name, mounted at TARGET."""
+    parts = text.split(":")
+    read_only = False
+    if len(parts) > 1 and parts[-1] in ("ro", "rw"):
+        read_only = parts.pop() == "ro"
+    if len(parts) not in (1, 2) or not all(parts):
+        raise argparse.ArgumentTypeError(
+            f"invalid volume {text!r}: use [SOURCE:]TARGET[:ro], e.g. /srv/data:/data:ro"
+        )
+    source = parts[0] if len(parts) == 2 else None
+    return VolumeSpec(target=parts[-1], source=source, read_only=read_only)
 
 
 def port(text: str) -> PortSpec:
@@ -164,19 +222,24 @@ def port(text: str) -> PortSpec:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``lightshuttle-runtime`` parser; each subcommand sets ``handler``."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     _add_common(common, default=argparse.SUPPRESS)
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Run containers on Docker or Podman through lightshuttle_runtime.",
-        epilog="The engine: --host, else DOCKER_HOST, else unix:///var/run/docker.sock.",
+        epilog="The engine: --host, else DOCKER_HOST, else unix:///var/run/docker.sock. "
+        f"{DURATION_SYNTAX}.",
     )
     _add_common(parser, default=None)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+    def command(
+        name: str, handler: Handler, help_text: str, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, parents=[common], help=help_text, description=help_text, epilog=epilog
+        )
         sub.set_defaults(handler=handler)
         return sub
 
@@ -186,11 +249,33 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--project", help="only this project's containers")
     ps.add_argument("-a", "--all", action="store_true", help="include stopped containers")
 
-    _add_run_arguments(command("run", cmd_run, "start a container and wait until it is healthy"))
+    _add_run_arguments(
+        command(
+            "run",
+            cmd_run,
+            "start a container and wait until it is healthy",
+            epilog=f"{DURATION_SYNTAX}.",
+        )
+    )
 
-    logs = command("logs", cmd_logs, "print a container's output (stderr to stderr)")
+    down = command("down", cmd_down, "remove a project's containers (forced) and its network")
+    down.add_argument("--project", required=True, help="the project")
+
+    logs = command(
+        "logs",
+        cmd_logs,
+        "print a container's output (stderr to stderr)",
+        epilog=f"{DURATION_SYNTAX}.",
+    )
     logs.add_argument("-f", "--follow", action="store_true", help="keep following new output")
     logs.add_argument("-t", "--timestamps", action="store_true", help="prefix each line's time")
+    logs.add_argument("-n", "--tail", type=int, metavar="N", help="only the last N lines")
+    logs.add_argument(
+        "--since",
+        type=since_time,
+        metavar="DURATION|TIME",
+        help="only output since a DURATION ago (10m) or an RFC 3339 time",
+    )
     logs.add_argument("name", metavar="NAME")
 
     stop = command("stop", cmd_stop, "stop containers (SIGTERM, then SIGKILL after the grace)")
@@ -202,7 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     rm = command("rm", cmd_rm, "remove containers (forced; named volumes are kept)")
     rm.add_argument("names", nargs="+", metavar="NAME")
 
-    inspect = command("inspect", cmd_inspect, "print a container's status")
+    inspect = command("inspect", cmd_inspect, "print a container's status, or its inspect JSON")
+    inspect.add_argument(
+        "--format",
+        choices=["status", "json"],
+        default="status",
+        help="status (default: healthy, running, stopped (exit code N)...) or json (the "
+        "engine's answer to GET /containers/{id}/json, as modelled)",
+    )
     inspect.add_argument("name", metavar="NAME")
 
     demo = command(
@@ -240,17 +332,42 @@ def _add_run_arguments(run_parser: argparse.ArgumentParser) -> None:
     add("--name", required=True, help="the container name")
     add("-e", "--env", type=env_pair, action="append", default=[], metavar="KEY=VALUE")
     add("-p", "--publish", type=port, action="append", default=[], metavar="[ADDR:]HOST:PORT")
+    add("-v", "--volume", type=volume, action="append", default=[], metavar="[SRC:]DST[:ro]")
     add("--health-cmd", metavar="CMD", help="shell command; exit 0 means healthy")
-    add("--health-interval", type=duration, default=timedelta(seconds=1), metavar="DURATION")
-    add("--health-timeout", type=duration, default=timedelta(seconds=30), metavar="DURATION")
+    add(
+        "--health-interval",
+        type=duration,
+        default=timedelta(seconds=1),
+        metavar="DURATION",
+        help="between checks (default 1s)",
+    )
+    add(
+        "--health-timeout",
+        type=duration,
+        default=timedelta(seconds=30),
+        metavar="DURATION",
+        help="for one check (default 30s)",
+    )
     add("--health-retries", type=int, default=3, metavar="N")
-    add("--health-start-period", type=duration, default=timedelta(0), metavar="DURATION")
+    add(
+        "--health-start-period",
+        type=duration,
+        default=timedelta(0),
+        metavar="DURATION",
+        help="failures do not count during it (default 0)",
+    )
     add("--project", help=f"the {LABEL_PROJECT} label")
     add("--resource", help=f"the {LABEL_RESOURCE} label")
     add("-w", "--workdir", help="working directory inside the container")
     add("--entrypoint", help="replace the image's entrypoint (one executable)")
     add("-t", "--tty", action="store_true", help="allocate a TTY")
-    add("--wait-timeout", type=duration, default=timedelta(seconds=60), metavar="DURATION")
+    add(
+        "--wait-timeout",
+        type=duration,
+        default=timedelta(seconds=60),
+        metavar="DURATION",
+        help="how long to wait until healthy (default 60s)",
+    )
     add("image", metavar="IMAGE")
     add("command", nargs=argparse.REMAINDER, metavar="COMMAND", help="replaces the image's CMD")
 
@@ -260,7 +377,9 @@ def _add_run_arguments(run_parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return the exit status."""
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
+    if args is None:
+        return 1
     try:
         return anyio.run(
             functools.partial(run, args, client_factory=client_factory),
@@ -273,7 +392,19 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
 
 async def amain(argv: Sequence[str], *, client_factory: ClientFactory | None = None) -> int:
     """:func:`main` for callers already in an event loop (asyncio or trio)."""
-    return await run(build_parser().parse_args(argv), client_factory=client_factory)
+    args = _parse(argv)
+    if args is None:
+        return 1
+    return await run(args, client_factory=client_factory)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The parsed arguments, or ``None`` once a usage error has been printed (one line)."""
+    try:
+        return build_parser().parse_args(argv)
+    except UsageError as exc:
+        Console().error(str(exc))
+        return None
 
 
 async def run(args: argparse.Namespace, *, client_factory: ClientFactory | None = None) -> int:
@@ -299,6 +430,12 @@ def _factory_for(args: argparse.Namespace) -> ClientFactory:
     if getattr(args, "record", None):
         return recording_client(args.record)
     return default_client
+
+
+def follow_up(args: argparse.Namespace, *words: str) -> str:
+    """A command line to suggest, with the ``--host`` in use: ```lightshuttle-runtime ...````."""
+    host = ["--host", args.host] if args.host else []
+    return "`" + shlex.join([PROG, *words[:1], *host, *words[1:]]) + "`"
 
 
 def _explain(exc: Exception, args: argparse.Namespace) -> str:
@@ -412,7 +549,7 @@ async def cmd_version(args: argparse.Namespace, docker: DockerClient, console: C
 
 async def cmd_ps(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """``GET /containers/json`` filtered on the ``lightshuttle.project`` label."""
-    label = f"{LABEL_PROJECT}={args.project}" if args.project else LABEL_PROJECT
+    label = f"{LABEL_PROJECT}={check_project(args.project)}" if args.project else LABEL_PROJECT
     found = await docker.containers.list(all_=args.all, filters={"label": [label]})
     rows = [("CONTAINER ID", "NAME", "IMAGE", "PROJECT", "RESOURCE", "STATUS")]
     for item in found:
@@ -453,6 +590,7 @@ async def cmd_run(args: argparse.Namespace, docker: DockerClient, console: Conso
         resource=args.resource,
         env=dict(args.env),
         ports=args.publish,
+        volumes=args.volume,
         command=args.command or None,
         entrypoint=[args.entrypoint] if args.entrypoint is not None else None,
         working_dir=args.workdir,
@@ -465,7 +603,8 @@ async def cmd_run(args: argparse.Namespace, docker: DockerClient, console: Conso
         await runtime.wait_healthy(container, args.wait_timeout)
     except (ContainerExitedError, ContainerUnhealthyError, OperationTimedOut) as exc:
         raise CommandError(
-            f"{exc}; {args.name} is left in place: `{PROG} logs {args.name}` shows its output"
+            f"{exc}; {args.name} is left in place: {follow_up(args, 'logs', args.name)} shows "
+            "its output"
         ) from exc
     console.print(container)
     return 0
@@ -475,7 +614,10 @@ async def cmd_logs(args: argparse.Namespace, docker: DockerClient, console: Cons
     """Copy a container's stdout to stdout and its stderr to stderr."""
     runtime = DockerRuntime(docker)
     at_line_start = {LogStream.STDOUT: True, LogStream.STDERR: True}
-    async with runtime.logs(ContainerId(args.name), follow=args.follow) as logs:
+    if args.tail is not None and args.tail < 0:
+        raise UsageError(f"--tail must not be negative (got {args.tail})")
+    logs = runtime.logs(ContainerId(args.name), args.follow, tail=args.tail, since=args.since)
+    async with logs:
         async for chunk in logs:
             prefix = b""
             if args.timestamps and at_line_start[chunk.stream]:
@@ -486,28 +628,55 @@ async def cmd_logs(args: argparse.Namespace, docker: DockerClient, console: Cons
 
 
 async def cmd_stop(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
-    """Stop each container (already stopped or missing is fine)."""
-    runtime = DockerRuntime(docker)
+    """Stop each container (already stopped is fine; a missing one is said, and fine)."""
     if args.time < 0:
-        raise CommandError(f"-t must not be negative (got {args.time:g})")
+        raise UsageError(f"-t must not be negative (got {args.time:g})")
     for name in args.names:
-        await runtime.stop(ContainerId(name), timedelta(seconds=args.time))
+        try:
+            await docker.containers.stop(name, t=args.time)
+        except NotFoundError:
+            console.note(f"{PROG}: no container {name!r}: nothing to stop")
+            continue
         console.print(name)
     return 0
 
 
 async def cmd_rm(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
-    """Remove each container (a missing one is fine)."""
-    runtime = DockerRuntime(docker)
+    """Remove each container, forced, with its anonymous volumes (a missing one is said, and
+    fine)."""
     for name in args.names:
-        await runtime.remove(name)
+        try:
+            await docker.containers.remove(name, force=True, v=True)
+        except NotFoundError:
+            console.note(f"{PROG}: no container {name!r}: nothing to remove")
+            continue
         console.print(name)
     return 0
 
 
+async def cmd_down(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """Remove every container of a project (forced), then its network."""
+    runtime = DockerRuntime(docker)
+    found = await runtime.list_managed(check_project(args.project))
+    for container in found:
+        await runtime.remove(container.id)
+        console.print(container.name)
+    await runtime.teardown_project_network(args.project)
+    if not found:
+        console.note(f"{PROG}: project {args.project!r} has no containers")
+    return 0
+
+
 async def cmd_inspect(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
-    """Print the container's status."""
-    console.print(describe(await DockerRuntime(docker).inspect(ContainerId(args.name))))
+    """Print the container's status, or its inspect answer as JSON."""
+    if args.format == "json":
+        try:
+            info = await docker.containers.inspect(args.name)
+        except NotFoundError:
+            raise CommandError(f"no container {args.name!r}") from None
+        console.print(msgspec.json.format(msgspec.json.encode(info), indent=2).decode())
+    else:
+        console.print(describe(await DockerRuntime(docker).inspect(ContainerId(args.name))))
     return 0
 
 
@@ -530,6 +699,7 @@ def _check_replay_options(args: argparse.Namespace) -> None:
     changed = [
         flag
         for flag, value, default in (
+            ("--host", args.host, None),
             ("--image", args.image, DEMO_IMAGE),
             ("--name", args.name, DEMO_NAME),
             ("--lines", args.lines, DEMO_LINES),
@@ -599,7 +769,7 @@ async def _demo_body(
             async for chunk in logs:
                 when = chunk.timestamp.strftime("%H:%M:%S.%f")[:-3]
                 text = chunk.data.decode("utf-8", "replace").rstrip("\r\n")
-                console.print(f"    {console.bar} {when} {chunk.stream.value:6} {text}")
+                console.print(f"    {console.bar} {when} {chunk.stream:6} {text}")
                 lines += chunk.data.count(b"\n")
                 if lines >= args.lines:
                     break

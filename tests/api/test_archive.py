@@ -6,8 +6,10 @@ import base64
 import hashlib
 import io
 import os
+import stat as posix_stat
 import tarfile
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -55,7 +57,7 @@ async def test_put_bytes_then_stat_and_get(docker: DockerClient, running: str) -
 
         stat = await docker.archives.stat(running, "/tmp/hello.txt")
         assert (stat.name, stat.size, stat.permissions) == ("hello.txt", 14, 0o644)
-        assert not stat.is_directory and not stat.is_symlink
+        assert not stat.is_dir and not stat.is_symlink
 
         async with docker.archives.get(running, "/tmp/hello.txt") as archive:
             assert archive.stat.name == "hello.txt"
@@ -85,9 +87,7 @@ async def test_directory_stat_reports_a_directory(
 ) -> None:
     stat = await docker.archives.stat(running, "/etc")
     assert stat.name == "etc"
-    assert stat.is_directory
-    # Podman adds "isDir"; Docker leaves it out.
-    assert stat.is_dir is (True if engine.is_podman else None)
+    assert stat.is_dir and not stat.is_symlink  # from mode, which every engine sends
 
 
 async def test_put_path_and_extract_round_trip(
@@ -102,7 +102,7 @@ async def test_put_path_and_extract_round_trip(
         await docker.archives.put_path(running, "/tmp", site, mtime=MTIME)
         assert await _cat(docker, running, "/tmp/site/static/current") == b"console.log(1)\n"
         stat = await docker.archives.extract(running, "/tmp/site", tmp_path / "back")
-    assert stat.name == "site" and stat.is_directory
+    assert stat.name == "site" and stat.is_dir
     back = tmp_path / "back" / "site"
     assert (back / "index.html").read_bytes() == b"<h1>hi</h1>\n"
     assert os.readlink(back / "static" / "current") == "app.js"
@@ -198,13 +198,13 @@ def test_decode_path_stat_both_engines() -> None:
         b'"isDir":false,"linkTarget":"/etc/hostname"}'
     ).decode()
     etc = decode_path_stat(docker_header, method="HEAD", path="/x")
-    assert etc == ContainerPathStat(
-        name="etc", size=4096, mode=2147484141, mtime="2026-11-30T09:53:09.485107258Z"
-    )
-    assert etc.is_directory and etc.permissions == 0o755
+    mtime = datetime(2026, 11, 30, 9, 53, 9, 485107, tzinfo=UTC)
+    assert etc == ContainerPathStat(name="etc", size=4096, mode=2147484141, mtime=mtime)
+    assert etc.is_dir and etc.permissions == 0o755
+    assert etc.file_mode.st_mode == posix_stat.S_IFDIR | 0o755
     hostname = decode_path_stat(podman_header, method="HEAD", path="/x")
-    assert hostname.is_dir is False and hostname.link_target == "/etc/hostname"
-    assert not hostname.is_directory and not hostname.is_symlink
+    assert hostname.link_target == "/etc/hostname"
+    assert not hostname.is_dir and not hostname.is_symlink and hostname.file_mode.is_regular
 
 
 @pytest.mark.parametrize("header", [None, "%%%not base64", base64.b64encode(b"[1]").decode()])

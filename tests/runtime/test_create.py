@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+import pytest
 
 from lightshuttle_runtime.runtime import (
     LABEL_PROJECT,
@@ -181,3 +182,22 @@ def test_argv_healthcheck_uses_cmd_and_keeps_large_durations_exact() -> None:
     assert check["Timeout"] == 30 * 10**9
     assert check["Retries"] == 3
     assert check["StartPeriod"] == 0
+
+
+@pytest.mark.parametrize(
+    ("test", "sent"),
+    [
+        (["CMD", "cat", "/tmp/ready"], ["CMD", "cat", "/tmp/ready"]),  # not ["CMD", "CMD", ...]
+        (["CMD-SHELL", "test -f /tmp/ready"], ["CMD-SHELL", "test -f /tmp/ready"]),
+        (["NONE"], ["NONE"]),
+        (["cat", "/tmp/ready"], ["CMD", "cat", "/tmp/ready"]),
+        ("test -f /tmp/ready", ["CMD-SHELL", "test -f /tmp/ready"]),
+    ],
+)
+def test_healthcheck_in_the_engines_own_form_is_sent_as_it_is(
+    test: str | list[str], sent: list[str]
+) -> None:
+    body = create_request(
+        ContainerSpec(name="web", image="busybox:local", healthcheck=HealthcheckSpec(test=test))
+    )
+    assert body.healthcheck is not None and body.healthcheck.test == sent

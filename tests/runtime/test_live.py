@@ -384,3 +384,30 @@ async def test_a_missing_image_is_an_image_pull_error(runtime: DockerRuntime) ->
         assert isinstance(caught.value.__cause__, DockerError)
         with pytest.raises(ContainerNotFoundError):
             await runtime.inspect(ContainerId(name))
+
+
+async def test_the_engines_own_healthcheck_form_and_logs_tail_and_since(
+    runtime: DockerRuntime, docker: DockerClient
+) -> None:
+    """docker-py's ``["CMD", ...]`` is sent as it is (it was doubled and never got healthy)."""
+    async with fresh(runtime, "ls-t-rt-cmd-form") as name:
+        spec = ContainerSpec(
+            name=name,
+            image=IMAGE,
+            command=serve("echo one; echo two; echo three"),
+            healthcheck=check(["CMD", "true"]),
+        )
+        container = await runtime.start(spec)
+        await runtime.wait_healthy(container, timedelta(seconds=LIMIT))
+        info = await docker.containers.inspect(container)
+        assert info.config.healthcheck is not None
+        assert info.config.healthcheck.test == ["CMD", "true"]
+        assert info.state.started_at is not None
+        with anyio.fail_after(LIMIT):
+            async with runtime.logs(container, False, tail=1) as logs:
+                last = [chunk.data async for chunk in logs]
+            since = info.state.started_at.replace(microsecond=0) - timedelta(seconds=1)
+            async with runtime.logs(container, False, since=since) as logs:
+                everything = [chunk.data async for chunk in logs]
+        assert last == [b"three\n"]
+        assert b"".join(everything) == b"one\ntwo\nthree\n"

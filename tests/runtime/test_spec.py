@@ -42,6 +42,10 @@ VALID = [
     spec(working_dir="/srv", command=["sh", "-c", "true"], entrypoint=[]),
     spec(healthcheck=check(interval=timedelta(0), timeout=timedelta(milliseconds=1), retries=0)),
     spec(healthcheck=check(test=["CMD-less", "argv"], start_period=timedelta(hours=1))),
+    spec(healthcheck=check(test=["CMD", "test", "-f", "/tmp/ready"])),  # docker-py's form
+    spec(healthcheck=check(test=["CMD-SHELL", "test -f /tmp/ready"])),
+    spec(healthcheck=check(test=["NONE"])),
+    spec(ports=[PortSpec(80, 8080, "::1"), PortSpec(81, 8081, "192.168.1.2")]),
 ]
 
 INVALID = {
@@ -66,6 +70,20 @@ INVALID = {
     "relative working dir": (spec(working_dir="srv"), "working_dir"),
     "empty health test": (spec(healthcheck=check(test="")), "healthcheck test"),
     "empty health argv": (spec(healthcheck=check(test=[])), "healthcheck test"),
+    "CMD and no command": (spec(healthcheck=check(test=["CMD"])), "names no command"),
+    "CMD-SHELL and two words": (
+        spec(healthcheck=check(test=["CMD-SHELL", "test", "-f"])),
+        "exactly one shell command",
+    ),
+    "NONE and more": (spec(healthcheck=check(test=["NONE", "x"])), '"NONE" takes nothing'),
+    "a short IPv4 host address": (
+        spec(ports=[PortSpec(80, 18084, "1.2.3")]),
+        "host address '1.2.3' is not an IPv4 or IPv6 address",
+    ),
+    "a host name as host address": (
+        spec(ports=[PortSpec(80, 18084, "localhost")]),
+        "is not an IPv4 or IPv6 address",
+    ),
     "negative interval": (
         spec(healthcheck=check(interval=timedelta(seconds=-1))),
         "interval must not be negative",

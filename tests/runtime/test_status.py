@@ -58,6 +58,8 @@ def inspect(
         "Dead": status == "dead",
         "ExitCode": exit_code,
     }
+    if exit_code is None:
+        del state["ExitCode"]  # not sent: Go's zero value
     if health is not None:
         state["Health"] = {"Status": health, "FailingStreak": 0, "Log": log}
     answer = {
@@ -85,7 +87,7 @@ CASES: dict[str, tuple[ContainerInspect, ContainerStatus]] = {
     "exited, killed": (inspect("exited", exit_code=137, health="unhealthy"), Stopped(137)),
     "dead": (inspect("dead", exit_code=255), Stopped(255)),
     "removing": (inspect("removing", exit_code=0), Stopped(0)),
-    "exited, no exit code": (inspect("exited", exit_code=None), Stopped(None)),
+    "exited, no exit code sent": (inspect("exited", exit_code=None), Stopped(0)),
 }
 
 
@@ -136,11 +138,15 @@ def test_last_health_output_is_the_newest_probe_stripped() -> None:
         inspect("running"),
         inspect("running", health="starting", log=None, check=CHECK),
         inspect("running", health="starting", log=[], check=CHECK),
-        inspect("running", health="starting", log=[{"ExitCode": 0}], check=CHECK),
     ],
 )
-def test_last_health_output_is_none_when_no_probe_said_anything(info: ContainerInspect) -> None:
+def test_last_health_output_is_none_when_no_probe_ran(info: ContainerInspect) -> None:
     assert last_health_output(info) is None
+
+
+def test_a_probe_that_printed_nothing() -> None:
+    info = inspect("running", health="starting", log=[{"ExitCode": 0}], check=CHECK)
+    assert last_health_output(info) == ""  # no Output sent: Go's zero value
 
 
 DATA = Path(__file__).parent / "data"

@@ -210,7 +210,8 @@ def assert_lifecycle_events(events: list[EventMessage], engine: Engine) -> None:
         ("container", "local", engine.container)
     }
     for event in events:
-        assert event.time == event.time_nano // 1_000_000_000
+        assert event.time_unix == event.time_nano // 1_000_000_000
+        assert int(event.time.timestamp()) == event.time_unix
         assert event.actor.attributes["name"] == NAME
         assert event.actor.attributes["image"] == engine.image
         assert event.actor.attributes["lightshuttle.project"] == PROJECT

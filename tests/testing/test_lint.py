@@ -133,3 +133,66 @@ def test_the_module_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert "contains a registered secret" in result.stdout
+
+
+# -- Env values ------------------------------------------------------------------------------
+
+TOKEN = "tok-9f8e7d6c5b4a"
+REDACTED_CREATE = RecordedRequest(
+    "POST",
+    "/v1.41/containers/create",
+    body=Body.from_bytes(b'{"Image":"busybox:local","Env":["API_TOKEN=<redacted:API_TOKEN>"]}'),
+)
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+def leaky(path: Path, *responses: tuple[RecordedRequest, list[bytes]]) -> Path:
+    """A cassette as an older recorder wrote it: the create request redacted, the answers not."""
+    interactions = [Interaction(request=REDACTED_CREATE, response=RecordedResponse(201))]
+    for request, chunks in responses:
+        response = RecordedResponse(200, chunks=[Chunk.from_bytes(data) for data in chunks])
+        interactions.append(Interaction(request=request, response=response))
+    save_cassette(Cassette(interactions=interactions), path)
+    return path
+
+
+def test_an_env_value_printed_by_the_container_is_found(tmp_path: Path) -> None:
+    logs = RecordedRequest("GET", "/v1.41/containers/c1/logs")
+    body = frame(2, b"\xfe\n") + frame(1, f"HOME=/root\nAPI_TOKEN={TOKEN}\n".encode())
+    path = leaky(tmp_path / "env-output.json", (logs, [body]))
+    assert '"base64"' in path.read_text() and TOKEN not in path.read_text()  # not UTF-8
+    (finding,) = lint_cassette(path)
+    assert finding.where == "interaction #1 response body"
+    assert finding.what == "holds the value of the redacted Env API_TOKEN in clear"
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [frame(2, b"\xfe"), frame(1, f"{TOKEN}\n".encode())],  # framed, not UTF-8: base64
+        [f"{TOKEN}\r\n".encode()],  # the same on a TTY: text in the file
+        [base64.b64encode(f"x{TOKEN}\n".encode()) + b"\n"],  # `... | base64`
+    ],
+    ids=["framed", "text", "base64-encoded"],
+)
+def test_a_value_alone_is_found_when_named(tmp_path: Path, chunks: list[bytes]) -> None:
+    output = RecordedRequest("POST", "/v1.41/exec/e1/start")
+    path = leaky(tmp_path / "echo.json", (output, chunks))
+    assert lint_cassette(path) == []  # nothing says that this text is a secret
+    (finding,) = lint_cassette(path, secrets=[TOKEN])
+    assert finding.where == "interaction #1 response body"
+    assert finding.what.startswith("contains a registered secret")
+
+
+def test_env_lists_in_clear_are_found(tmp_path: Path) -> None:
+    inspect = RecordedRequest("GET", "/v1.41/containers/c1/json")
+    env = ["PATH=/bin", "MODE=debug", "API_TOKEN=<redacted:API_TOKEN>", "OTHER=<redacted>"]
+    answer = msgspec.json.encode({"Id": "c1", "Config": {"Env": env}})
+    path = leaky(tmp_path / "inspect.json", (inspect, [answer]))
+    (finding,) = lint_cassette(path)
+    assert finding.what == "holds Env values in clear (MODE)"
+    assert lint_cassette(path, keep_env=["PATH", "MODE"]) == []
+    assert main(["lint", "--keep-env", "PATH", "--keep-env", "MODE", str(path)]) == 0

@@ -1,4 +1,9 @@
-"""The pytest plugin, run the way a user runs it: pytest in a fresh directory (a subprocess)."""
+"""The pytest plugin, run the way a user runs it: pytest in a fresh directory (a subprocess).
+
+The plugin is opt-in; these runs enable it with ``-p lightshuttle_runtime.testing.pytest_plugin``
+(or ``pytest_plugins`` in a conftest) and leave out pytest-vcr, which refuses to run beside
+pytest-recording (both are installed with the test extra; see test_plugin_neighbours.py).
+"""
 
 from __future__ import annotations
 
@@ -40,13 +45,21 @@ def cassette_text(*interactions: tuple[dict[str, object], dict[str, object]]) ->
     )
 
 
+PLUGIN = "lightshuttle_runtime.testing.pytest_plugin"
+
+
 def run_pytest(
-    directory: Path, *args: str, docker_host: str = "unix:///nonexistent/docker.sock"
+    directory: Path,
+    *args: str,
+    docker_host: str = "unix:///nonexistent/docker.sock",
+    plugins: tuple[str, ...] = (PLUGIN, "no:vcr"),
 ) -> subprocess.CompletedProcess[str]:
+    """pytest in ``directory``, with ``-p`` for each of ``plugins``."""
     env = {**os.environ, "DOCKER_HOST": docker_host}
     env.pop("PYTEST_ADDOPTS", None)
+    loads = [arg for plugin in plugins for arg in ("-p", plugin)]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *loads, *args],
         cwd=directory,
         env=env,
         capture_output=True,
@@ -64,8 +77,8 @@ def test_replays_a_cassette_at_the_default_path_on_both_backends(tmp_path: Path)
     write_test(
         tmp_path,
         """
-        async def test_ping(docker_client):
-            ping = await docker_client.system.ping()
+        async def test_ping(docker_cassette_client):
+            ping = await docker_cassette_client.system.ping()
             assert ping.api_version == "1.41"
         """,
     )
@@ -81,16 +94,16 @@ def test_the_marker_names_the_cassette_and_options(tmp_path: Path) -> None:
     write_test(
         tmp_path,
         """
-        @pytest.mark.cassette("shared/ping", allow_unplayed=True, rechunk=1)
-        async def test_ping(docker_client, cassette):
-            assert cassette.rechunk == 1
-            assert cassette.path.name == "ping.json"
-            await docker_client.system.ping()
+        @pytest.mark.docker_cassette("shared/ping", allow_unplayed=True, rechunk=1)
+        async def test_ping(docker_cassette_client, docker_cassette):
+            assert docker_cassette.rechunk == 1
+            assert docker_cassette.path.name == "ping.json"
+            await docker_cassette_client.system.ping()
 
-        @pytest.mark.cassette("shared/ping")
-        async def test_runtime(docker_runtime, docker_client):
-            assert docker_runtime.client is docker_client
-            await docker_client.system.ping()
+        @pytest.mark.docker_cassette("shared/ping")
+        async def test_runtime(docker_cassette_runtime, docker_cassette_client):
+            assert docker_cassette_runtime.client is docker_cassette_client
+            await docker_cassette_client.system.ping()
         """,
     )
     cassette = tmp_path / "cassettes" / "shared" / "ping.json"
@@ -109,12 +122,12 @@ def test_missing_cassettes_and_unknown_requests_fail_clearly(tmp_path: Path) -> 
     write_test(
         tmp_path,
         """
-        async def test_missing(docker_client):
+        async def test_missing(docker_cassette_client):
             pass
 
-        @pytest.mark.cassette("known")
-        async def test_unknown(docker_client):
-            await docker_client.containers.inspect("nope")
+        @pytest.mark.docker_cassette("known")
+        async def test_unknown(docker_cassette_client):
+            await docker_cassette_client.containers.inspect("nope")
         """,
     )
     (tmp_path / "cassettes").mkdir()
@@ -131,14 +144,14 @@ def test_bad_marker_arguments_are_a_usage_error(tmp_path: Path) -> None:
     write_test(
         tmp_path,
         """
-        @pytest.mark.cassette("x", colour="red")
-        async def test_x(cassette):
+        @pytest.mark.docker_cassette("x", colour="red")
+        async def test_x(docker_cassette):
             pass
         """,
     )
     result = run_pytest(tmp_path)
     assert result.returncode != 0
-    assert "bad @pytest.mark.cassette arguments" in result.stdout + result.stderr
+    assert "bad @pytest.mark.docker_cassette arguments" in result.stdout + result.stderr
 
 
 @pytest.mark.live
@@ -149,12 +162,14 @@ def test_record_once_then_replay_without_an_engine(tmp_path: Path) -> None:
     write_test(
         tmp_path,
         """
-        async def test_version(docker_client):
-            version = await docker_client.system.version()
+        async def test_version(docker_cassette_client):
+            version = await docker_cassette_client.system.version()
             assert version.api_version == "1.41"
         """,
     )
-    recorded = run_pytest(tmp_path, "--record-mode=once", docker_host=f"unix://{socket_path}")
+    recorded = run_pytest(
+        tmp_path, "--docker-record-mode=once", docker_host=f"unix://{socket_path}"
+    )
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr
     path = tmp_path / "cassettes" / "test_user" / "test_version.json"
     paths = [i.request.path for i in load_cassette(path).interactions]
@@ -168,11 +183,11 @@ def test_a_failed_test_saves_nothing(tmp_path: Path) -> None:
     write_test(
         tmp_path,
         """
-        async def test_fails(cassette):
-            assert cassette.recording
+        async def test_fails(docker_cassette):
+            assert docker_cassette.recording
             assert False, "boom"
         """,
     )
-    result = run_pytest(tmp_path, "--record-mode=all")
+    result = run_pytest(tmp_path, "--docker-record-mode=all")
     assert result.returncode == 1
     assert not (tmp_path / "cassettes").exists()

@@ -158,3 +158,91 @@ def test_keep_env_is_configurable() -> None:
     redactor = Redactor(keep_env=["MODE"])
     body = redactor.request_body("/containers/create", b'{"Env":["MODE=debug","PATH=/x"]}')
     assert body == b'{"Env":["MODE=debug","PATH=<redacted:PATH>"]}'
+
+
+# -- Env values the test sends are masked everywhere, not only in Env lists ---------------------
+
+EXEC_ID = "e1"
+ECHOED = f"API_TOKEN={TOKEN}\nshort=abc\n".encode()
+ENCODED = base64.b64encode(f"x{TOKEN}".encode())  # `echo x$API_TOKEN | base64`
+
+
+def echoing_engine() -> ScriptedTransport:
+    """An engine whose container prints its Env values: in its logs (framed, a value cut
+    between two chunks), in an exec's output (TTY: raw), base64-encoded, and in a label."""
+    logs = frame(1, ECHOED) + frame(2, ENCODED + b"\n")
+    created = b'{"Id":"c1","Warnings":["label ' + TOKEN.encode() + b' ignored"]}\n'
+    return ScriptedTransport(
+        {
+            ("POST", "/v1.41/containers/create"): json_answer(created, 201),
+            ("GET", f"/v1.41/containers/{CONTAINER}/logs"): Answer(
+                chunks=[logs[:15], logs[15:30], logs[30:]]
+            ),
+            ("POST", f"/v1.41/containers/{CONTAINER}/exec"): json_answer(b'{"Id":"e1"}\n', 201),
+            ("POST", f"/v1.41/exec/{EXEC_ID}/start"): Answer(chunks=[b"tok-9f8e", b"7d6c5b4a\r\n"]),
+            ("GET", "/v1.41/containers/json"): json_answer(b"[]\n"),
+        }
+    )
+
+
+async def echoing_scenario(cassette: CassetteTransport) -> dict[str, object]:
+    async with DockerClient(api_version="1.41", transport=cassette) as docker:
+        created = await docker.containers.create(
+            ContainerCreateRequest(
+                image="busybox:local",
+                env=[f"API_TOKEN={TOKEN}", "SHORT=abc"],
+                labels={"token": TOKEN},
+            ),
+            name="web",
+        )
+        logs = docker.containers.logs(CONTAINER, tty=False)
+        async with logs:
+            frames = [(item.stream, item.data) async for item in logs]
+        exec_id = await docker.exec.create(CONTAINER, ["sh", "-c", "echo $API_TOKEN"], tty=True)
+        async with docker.exec.start(exec_id, tty=True) as output:
+            exec_output = b"".join([item.data async for item in output])
+        listed = await docker.containers.list(filters={"label": [f"token={TOKEN}"]})
+    return {
+        "warnings": created.warnings,
+        "frames": frames,
+        "exec": exec_output,
+        "listed": listed,
+    }
+
+
+async def test_env_values_are_masked_in_every_response_and_request(tmp_path: Path) -> None:
+    path = tmp_path / "echo.json"
+    scripted = echoing_engine()
+    live = await echoing_scenario(CassetteTransport(path, record_mode="all", transport=scripted))
+    text = path.read_text()
+    raw_file = path.read_bytes()
+    assert TOKEN not in text and ENCODED[4:20] not in raw_file
+    for chunk in msgspec.json.decode(raw_file)["interactions"][1]["response"]["chunks"]:
+        if "base64" in chunk:  # the framed logs: binary, kept as base64 in the file
+            decoded = base64.b64decode(chunk["base64"])
+            assert TOKEN.encode()[4:] not in decoded and ENCODED[4:12] not in decoded
+    mask = "<API_TOKEN" + "*" * (len(TOKEN) - 11) + ">"  # its length: frame sizes hold
+    assert mask in text
+    assert "short=abc" in text  # shorter than 4 bytes: only its Env entry is redacted
+    assert lint_cassette(path) == []
+    assert lint_cassette(path, secrets=[TOKEN]) == []
+
+    replayed = await echoing_scenario(CassetteTransport(path))
+    assert replayed == live
+    assert live["frames"] == [(1, ECHOED), (2, ENCODED + b"\n")]
+    assert live["exec"] == f"{TOKEN}\r\n".encode()
+    assert live["warnings"] == [f"label {TOKEN} ignored"]
+
+
+def test_base64_forms_cover_every_alignment() -> None:
+    secret = b"0123456789abcdef"
+    forms = Redactor(secrets=[secret.decode()])
+    for prefix in (b"", b"a", b"ab"):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(prefix + secret + b"tail")
+            masked = forms.mask(encoded)
+            assert len(masked) == len(encoded)
+            skip = (3 - len(prefix)) % 3  # the value's bytes that share a group with others
+            inside = encode(secret[skip : skip + 12])
+            assert inside in encoded and inside not in masked
+            assert forms.restore(masked) == encoded

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ._base import Decoder
 from ._json_lines import JSONLinesDecoder
 from ._logs import LogDecoder
-from ._multiplexed import STDERR, STDOUT, Frame, FrameDecoder
+from ._multiplexed import STDERR, STDOUT, Frame, FrameDecoder, LogStream
 from ._progress import ErrorDetailLike, ProgressLike, raise_for_progress_error
 from ._raw import RawDecoder
 from ._text import TextChunk, TextDecoder
@@ -24,6 +24,7 @@ __all__ = [
     "FrameDecoder",
     "JSONLinesDecoder",
     "LogDecoder",
+    "LogStream",
     "ProgressLike",
     "RawDecoder",
     "StampedFrame",

@@ -9,23 +9,47 @@ payload. Frames do not line up with lines or with reads.
 
 from __future__ import annotations
 
+import enum
 import struct
 from typing import Final, NamedTuple
 
 from .._errors import StreamDesyncError, StreamError, StreamTruncatedError
 
-__all__ = ["STDERR", "STDOUT", "Frame", "FrameDecoder"]
+__all__ = ["STDERR", "STDOUT", "Frame", "FrameDecoder", "LogStream"]
 
-STDOUT: Final = 1
-"""The stream number of standard output (and of stdin echoed as stdout)."""
-STDERR: Final = 2
-"""The stream number of standard error."""
+
+class LogStream(enum.IntEnum):
+    """Which output a piece of a container's output came from: the frame's stream type.
+
+    The same enum at every layer (:class:`Frame`, ``StampedFrame``, the runtime's
+    ``LogChunk``). Its values are the wire's stream numbers (``STDOUT`` 1, ``STDERR`` 2), so it
+    compares equal to them; ``str()`` gives ``stdout`` / ``stderr``.
+    """
+
+    STDOUT = 1
+    STDERR = 2
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+STDOUT: Final = LogStream.STDOUT
+"""Standard output (and stdin echoed as stdout)."""
+STDERR: Final = LogStream.STDERR
+"""Standard error."""
 
 _HEADER_SIZE: Final = 8
 _SYSTEM_ERROR: Final = 3
 # The header's first 32-bit word is the type byte followed by three zero bytes, so
 # one dict lookup both validates the reserved bytes and maps the type to a stream.
-_STREAM_OF_WORD: Final[dict[int, int]] = {0 << 24: STDOUT, 1 << 24: STDOUT, 2 << 24: STDERR}
+_STREAM_OF_WORD: Final[dict[int, LogStream]] = {
+    0 << 24: STDOUT,
+    1 << 24: STDOUT,
+    2 << 24: STDERR,
+}
 _SYSTEM_ERROR_WORD: Final = _SYSTEM_ERROR << 24
 _unpack_header = struct.Struct(">II").unpack_from
 _new_tuple = tuple.__new__
@@ -35,12 +59,12 @@ class Frame(NamedTuple):
     """One frame of output.
 
     Attributes:
-        stream: ``STDOUT`` (1) or ``STDERR`` (2). Type 0 (stdin) frames are reported
-            as ``STDOUT``, which is what the engine means by them.
+        stream: :class:`LogStream` ``STDOUT`` (1) or ``STDERR`` (2). Type 0 (stdin) frames
+            are reported as ``STDOUT``, which is what the engine means by them.
         data: the payload bytes (never empty).
     """
 
-    stream: int
+    stream: LogStream
     data: bytes
 
 
@@ -68,7 +92,7 @@ class FrameDecoder:
     def __init__(self) -> None:
         self._offset = 0  # body offset of the first byte of the next feed
         self._head = b""  # the start (< 8 bytes) of a header split across feeds
-        self._stream = 0  # stream of the frame whose payload is being collected
+        self._stream: int = 0  # stream of the frame whose payload is being collected
         self._remaining = 0  # payload bytes that frame still needs
         self._parts: list[bytes | memoryview] = []  # its payload received so far
         self._error: StreamError | None = None
@@ -183,7 +207,7 @@ class FrameDecoder:
         if self._stream == _SYSTEM_ERROR:
             self._error = _system_error(payload)
         else:
-            frames.append(Frame(self._stream, payload))
+            frames.append(Frame(LogStream(self._stream), payload))
         return remaining
 
     def _bad_header(self, data: bytes, pos: int, word: int, size: int, frames: list[Frame]) -> None:

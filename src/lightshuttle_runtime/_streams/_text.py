@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 from typing import NamedTuple
 
-from ._multiplexed import Frame
+from ._multiplexed import Frame, LogStream
 
 __all__ = ["TextChunk", "TextDecoder"]
 
@@ -20,11 +20,11 @@ class TextChunk(NamedTuple):
     """Decoded text of one stream.
 
     Attributes:
-        stream: ``STDOUT`` (1) or ``STDERR`` (2), as in the frames it came from.
+        stream: :class:`LogStream` ``STDOUT`` or ``STDERR``, as in the frames it came from.
         text: the characters completed by a frame (never empty).
     """
 
-    stream: int
+    stream: LogStream
     text: str
 
 
@@ -37,7 +37,7 @@ class TextDecoder:
     __slots__ = ("_decoders",)
 
     def __init__(self) -> None:
-        self._decoders: dict[int, codecs.IncrementalDecoder] = {}
+        self._decoders: dict[LogStream, codecs.IncrementalDecoder] = {}
 
     def feed(self, frame: Frame) -> list[TextChunk]:
         """Take the next frame and return the text it completes for its stream."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final, NamedTuple
 
-from ._multiplexed import Frame
+from ._multiplexed import Frame, LogStream
 
 __all__ = ["StampedFrame", "TimestampSplitter", "parse_timestamp"]
 
@@ -68,7 +68,7 @@ class StampedFrame(NamedTuple):
     """A piece of one log line, with the line's time.
 
     Attributes:
-        stream: ``STDOUT`` (1) or ``STDERR`` (2), as in the :class:`Frame` it came from.
+        stream: :class:`LogStream` ``STDOUT`` or ``STDERR``, as in the :class:`Frame` it came from.
         timestamp: the line's time (aware, UTC); the read time when the line carried
             no parsable prefix.
         data: the line's bytes without the prefix and its space (never empty). A line
@@ -76,7 +76,7 @@ class StampedFrame(NamedTuple):
             the last one ends with ``\\n``.
     """
 
-    stream: int
+    stream: LogStream
     timestamp: datetime
     data: bytes
 
@@ -122,7 +122,7 @@ class TimestampSplitter:
     ) -> None:
         self._clock = clock
         self._continuations = frames_are_messages
-        self._states: dict[int, _LineState] = {}
+        self._states: dict[LogStream, _LineState] = {}
 
     def feed(self, frame: Frame) -> list[StampedFrame]:
         """Take the next frame and return its line pieces with their timestamps."""
@@ -146,7 +146,9 @@ class TimestampSplitter:
                 return [_new_tuple(StampedFrame, (stream, stamp, data[space + 1 :]))]
         return self._split_lines(stream, state, data, 0)
 
-    def _continue_line(self, stream: int, state: _LineState, data: bytes) -> list[StampedFrame]:
+    def _continue_line(
+        self, stream: LogStream, state: _LineState, data: bytes
+    ) -> list[StampedFrame]:
         """Split a frame that starts inside a line, after its own prefix if it has one."""
         space = data.find(b" ", 0, _MAX_PREFIX + 1)
         stamp = parse_timestamp(data[:space]) if space > 0 else None
@@ -156,7 +158,7 @@ class TimestampSplitter:
         return self._split_lines(stream, state, data, space + 1)
 
     def _split_lines(
-        self, stream: int, state: _LineState, data: bytes, pos: int
+        self, stream: LogStream, state: _LineState, data: bytes, pos: int
     ) -> list[StampedFrame]:
         """Return the line pieces of ``data[pos:]``, reading the prefix of each line."""
         out: list[StampedFrame] = []

@@ -1,22 +1,33 @@
 """msgspec models of the Docker Engine API's JSON payloads, one module per API area."""
 
-from ._archive import ContainerPathStat
-from ._base import Model
+from ._archive import ContainerPathStat, FileMode
+from ._base import GO_ZERO_TIME, Model, Timestamp
 from ._build import BuildMessage
 from ._containers import (
+    Address,
+    BindOptions,
     ContainerConfig,
     ContainerCreateRequest,
     ContainerCreateResponse,
     ContainerInspect,
     ContainerState,
     ContainerSummary,
+    ContainerSummaryHostConfig,
+    ContainerSummaryNetworkSettings,
     ContainerWaitExitError,
     ContainerWaitResponse,
+    DeviceMapping,
+    DeviceRequest,
+    DriverData,
+    EndpointIPAMConfig,
     EndpointSettings,
     Health,
     HealthcheckResult,
     HealthConfig,
+    HealthSummary,
     HostConfig,
+    ImageMountOptions,
+    LogConfig,
     Mount,
     MountPoint,
     NetworkingConfig,
@@ -24,6 +35,12 @@ from ._containers import (
     Port,
     PortBinding,
     RestartPolicy,
+    ThrottleDevice,
+    TmpfsOptions,
+    Ulimit,
+    VolumeDriverConfig,
+    VolumeOptions,
+    WeightDevice,
 )
 from ._events import EventActor, EventMessage
 from ._exec import (
@@ -33,22 +50,33 @@ from ._exec import (
     ExecProcessConfig,
     ExecStartConfig,
 )
-from ._images import ErrorDetail, ImageInspect, ProgressDetail, ProgressMessage
+from ._images import (
+    ErrorDetail,
+    ImageInspect,
+    ImageMetadata,
+    ImageRootFS,
+    ProgressDetail,
+    ProgressMessage,
+)
 from ._networks import (
     IPAM,
     IPAMConfig,
     Network,
+    NetworkConfigReference,
     NetworkConnectRequest,
     NetworkContainer,
     NetworkCreateRequest,
     NetworkCreateResponse,
     NetworkDisconnectRequest,
 )
-from ._system import ComponentVersion, PingInfo, SystemVersion
+from ._system import ComponentVersion, PingInfo, PlatformName, SystemVersion
 from ._volumes import Volume, VolumeCreateRequest, VolumeListResponse, VolumeUsageData
 
 __all__ = [
+    "GO_ZERO_TIME",
     "IPAM",
+    "Address",
+    "BindOptions",
     "BuildMessage",
     "ComponentVersion",
     "ContainerConfig",
@@ -58,8 +86,14 @@ __all__ = [
     "ContainerPathStat",
     "ContainerState",
     "ContainerSummary",
+    "ContainerSummaryHostConfig",
+    "ContainerSummaryNetworkSettings",
     "ContainerWaitExitError",
     "ContainerWaitResponse",
+    "DeviceMapping",
+    "DeviceRequest",
+    "DriverData",
+    "EndpointIPAMConfig",
     "EndpointSettings",
     "ErrorDetail",
     "EventActor",
@@ -69,16 +103,23 @@ __all__ = [
     "ExecInspect",
     "ExecProcessConfig",
     "ExecStartConfig",
+    "FileMode",
     "Health",
     "HealthConfig",
+    "HealthSummary",
     "HealthcheckResult",
     "HostConfig",
     "IPAMConfig",
     "ImageInspect",
+    "ImageMetadata",
+    "ImageMountOptions",
+    "ImageRootFS",
+    "LogConfig",
     "Model",
     "Mount",
     "MountPoint",
     "Network",
+    "NetworkConfigReference",
     "NetworkConnectRequest",
     "NetworkContainer",
     "NetworkCreateRequest",
@@ -87,14 +128,22 @@ __all__ = [
     "NetworkSettings",
     "NetworkingConfig",
     "PingInfo",
+    "PlatformName",
     "Port",
     "PortBinding",
     "ProgressDetail",
     "ProgressMessage",
     "RestartPolicy",
     "SystemVersion",
+    "ThrottleDevice",
+    "Timestamp",
+    "TmpfsOptions",
+    "Ulimit",
     "Volume",
     "VolumeCreateRequest",
+    "VolumeDriverConfig",
     "VolumeListResponse",
+    "VolumeOptions",
     "VolumeUsageData",
+    "WeightDevice",
 ]

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import msgspec
 
+from ._base import Model
 from ._images import ErrorDetail, ProgressDetail
 
 __all__ = ["BuildMessage"]
@@ -15,7 +16,7 @@ __all__ = ["BuildMessage"]
 _STEP: Final = re.compile(r"step \d+/\d+ ?: ?(?P<instruction>.+?)\s*", re.IGNORECASE)
 
 
-class BuildMessage(msgspec.Struct, omit_defaults=True, kw_only=True):
+class BuildMessage(Model, rename=None):
     """One line of the ``POST /build`` stream.
 
     - ``stream``: the builder's output text, ``\\n`` included (Docker's classic builder sends

@@ -1,25 +1,46 @@
-"""Models of the container endpoints (``/containers/...``), from the v1.41 spec on."""
+"""Models of the container endpoints (``/containers/...``), from the v1.41 spec on.
+
+Request models (the create body and what it nests: ``ContainerConfig``, ``HostConfig``,
+``Mount``...) default every field to ``None``, which is not sent. Answer-only models
+(``ContainerInspect``, ``ContainerState``, ``MountPoint``, ``ContainerSummary``...) make a field
+``Optional`` only where an engine may leave it out or send ``null`` (checked against Docker
+20.10, Docker 28.5 and Podman 4.3: ``tests/models/data``); the others default to the value Go
+writes for "unset" (``""``, ``0``, ``[]``), so partial answers still decode.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import msgspec
 
-from ._base import Model
+from ._base import Model, Timestamp
 
 __all__ = [
+    "Address",
+    "BindOptions",
     "ContainerConfig",
     "ContainerCreateRequest",
     "ContainerCreateResponse",
     "ContainerInspect",
     "ContainerState",
     "ContainerSummary",
+    "ContainerSummaryHostConfig",
+    "ContainerSummaryNetworkSettings",
     "ContainerWaitExitError",
     "ContainerWaitResponse",
+    "DeviceMapping",
+    "DeviceRequest",
+    "DriverData",
+    "EndpointIPAMConfig",
     "EndpointSettings",
     "Health",
     "HealthConfig",
+    "HealthSummary",
     "HealthcheckResult",
     "HostConfig",
+    "ImageMountOptions",
+    "LogConfig",
     "Mount",
     "MountPoint",
     "NetworkSettings",
@@ -27,6 +48,12 @@ __all__ = [
     "Port",
     "PortBinding",
     "RestartPolicy",
+    "ThrottleDevice",
+    "TmpfsOptions",
+    "Ulimit",
+    "VolumeDriverConfig",
+    "VolumeOptions",
+    "WeightDevice",
 ]
 
 
@@ -49,8 +76,10 @@ class HealthConfig(Model):
 class ContainerConfig(Model):
     """The portable part of a container's configuration (``POST /containers/create`` body).
 
-    ``env`` holds ``"KEY=value"`` strings; ``exposed_ports`` maps ``"80/tcp"`` to ``{}``;
-    ``stop_timeout`` is in seconds.
+    ``env`` holds ``"KEY=value"`` strings; ``exposed_ports`` and ``volumes`` map ``"80/tcp"`` /
+    a path to ``{}``; ``stop_timeout`` is in **seconds**; ``mac_address`` is deprecated in API
+    1.44 (set it per network in ``EndpointSettings``). ``args_escaped`` and ``on_build`` come
+    from the image.
     """
 
     hostname: str | None = None
@@ -66,14 +95,18 @@ class ContainerConfig(Model):
     env: list[str] | None = None
     cmd: list[str] | None = None
     healthcheck: HealthConfig | None = None
+    args_escaped: bool | None = None
     image: str | None = None
     volumes: dict[str, dict[str, object]] | None = None
     working_dir: str | None = None
     entrypoint: list[str] | None = None
     network_disabled: bool | None = None
+    mac_address: str | None = None
+    on_build: list[str] | None = None
     labels: dict[str, str] | None = None
     stop_signal: str | None = None
     stop_timeout: int | None = None
+    shell: list[str] | None = None
 
 
 class PortBinding(Model):
@@ -84,49 +117,261 @@ class PortBinding(Model):
 
 
 class RestartPolicy(Model):
-    """``name`` is ``""``, ``no``, ``always``, ``unless-stopped`` or ``on-failure``."""
+    """``name`` is ``""``, ``no``, ``always``, ``unless-stopped`` or ``on-failure``;
+    ``maximum_retry_count`` applies to ``on-failure``."""
 
     name: str | None = None
     maximum_retry_count: int | None = None
 
 
+class BindOptions(Model):
+    """``Mount.BindOptions``: ``propagation`` is ``private``, ``rprivate``, ``shared``,
+    ``rshared``, ``slave`` or ``rslave``; ``non_recursive`` skips submounts (API 1.40);
+    ``create_mountpoint`` makes a missing host path (API 1.42); ``read_only_non_recursive`` /
+    ``read_only_force_recursive`` choose how a read-only bind treats submounts (API 1.44)."""
+
+    propagation: str | None = None
+    non_recursive: bool | None = None
+    create_mountpoint: bool | None = None
+    read_only_non_recursive: bool | None = None
+    read_only_force_recursive: bool | None = None
+
+
+class VolumeDriverConfig(Model):
+    """``Mount.VolumeOptions.DriverConfig``: the volume driver and its options."""
+
+    name: str | None = None
+    options: dict[str, str] | None = None
+
+
+class VolumeOptions(Model):
+    """``Mount.VolumeOptions``: ``no_copy`` leaves the new volume empty (no image data);
+    ``subpath`` mounts a relative path inside the volume (API 1.45)."""
+
+    no_copy: bool | None = None
+    labels: dict[str, str] | None = None
+    driver_config: VolumeDriverConfig | None = None
+    subpath: str | None = None
+
+
+class ImageMountOptions(Model):
+    """``Mount.ImageOptions`` (``type="image"``, API 1.48): a relative path inside the image."""
+
+    subpath: str | None = None
+
+
+class TmpfsOptions(Model):
+    """``Mount.TmpfsOptions``: ``size_bytes`` in bytes; ``mode`` the POSIX permission bits;
+    ``options`` extra mount options, each ``[flag]`` or ``[name, value]`` (API 1.46)."""
+
+    size_bytes: int | None = None
+    mode: int | None = None
+    options: list[list[str]] | None = None
+
+
 class Mount(Model):
-    """A mount in ``HostConfig.Mounts``: ``type`` is ``bind``, ``volume`` or ``tmpfs``.
+    """A mount in ``HostConfig.Mounts``: ``type`` is ``bind``, ``volume``, ``tmpfs``, ``npipe``,
+    ``cluster`` or ``image`` (API 1.48).
 
     ``type`` has no default: both engines reject a mount without one, and a default would
-    be left out of the body.
+    be left out of the body. ``consistency`` is ``default``, ``consistent``, ``cached`` or
+    ``delegated`` (macOS only).
     """
 
     target: str
     type: str
     source: str | None = None
     read_only: bool | None = None
+    consistency: str | None = None
+    bind_options: BindOptions | None = None
+    volume_options: VolumeOptions | None = None
+    tmpfs_options: TmpfsOptions | None = None
+    image_options: ImageMountOptions | None = None
+
+
+class LogConfig(Model):
+    """``HostConfig.LogConfig``: the log driver (``json-file``, ``journald``, ``none``...)
+    and its options (``{"max-size": "10m"}``; Podman sends ``null`` for none)."""
+
+    type: str | None = None
+    config: dict[str, str] | None = None
+
+
+class WeightDevice(Model):
+    """A block device's relative weight (``BlkioWeightDevice``), 10 to 1000."""
+
+    path: str | None = None
+    weight: int | None = None
+
+
+class ThrottleDevice(Model):
+    """A block device limit: ``rate`` in bytes (``...Bps``) or operations (``...IOps``) per
+    second."""
+
+    path: str | None = None
+    rate: int | None = None
+
+
+class DeviceMapping(Model):
+    """A host device in the container; ``cgroup_permissions`` is a mix of ``r``, ``w``, ``m``."""
+
+    path_on_host: str | None = None
+    path_in_container: str | None = None
+    cgroup_permissions: str | None = None
+
+
+class DeviceRequest(Model):
+    """A request for devices from a driver (``nvidia``): ``count`` -1 for all, or
+    ``device_ids``; ``capabilities`` is a list of alternatives, each a list of capabilities."""
+
+    driver: str | None = None
+    count: int | None = None
+    device_ids: list[str] | None = msgspec.field(default=None, name="DeviceIDs")
+    capabilities: list[list[str]] | None = None
+    options: dict[str, str] | None = None
+
+
+class Ulimit(Model):
+    """A resource limit (``nofile``, ``nproc``...): soft and hard values."""
+
+    name: str | None = None
+    soft: int | None = None
+    hard: int | None = None
 
 
 class HostConfig(Model):
     """The host-dependent part of a container's configuration.
 
-    ``binds`` are ``"src:dst[:opts]"`` strings; ``port_bindings`` maps ``"80/tcp"`` to its
-    host bindings.
+    Resources: ``memory``, ``memory_reservation``, ``memory_swap`` (memory + swap, -1
+    unlimited), ``kernel_memory_tcp`` and ``shm_size`` in **bytes**; ``nano_cpus`` in
+    10⁻⁹ CPUs; ``cpu_period``, ``cpu_quota``, ``cpu_realtime_period`` and
+    ``cpu_realtime_runtime`` in **microseconds**; ``cpu_shares`` a relative weight;
+    ``pids_limit`` 0 or -1 for unlimited (Docker sends ``null``); ``memory_swappiness``
+    0-100; ``kernel_memory`` is gone in API 1.42 and ``kernel_memory_tcp`` in 1.45;
+    ``cpu_count``, ``cpu_percent``, ``io_maximum_iops`` and ``io_maximum_bandwidth`` are
+    Windows-only.
+
+    Everything else: ``binds`` are ``"src:dst[:opts]"`` strings; ``port_bindings`` maps
+    ``"80/tcp"`` to its host bindings; ``extra_hosts`` are ``"name:address"`` lines for
+    ``/etc/hosts``; ``cap_add``/``cap_drop`` kernel capabilities (``NET_ADMIN``);
+    ``security_opt`` strings like ``no-new-privileges`` or ``seccomp=unconfined``; ``tmpfs``
+    maps a path to its mount options; ``console_size`` is ``[height, width]``. Podman leaves
+    out ``mounts`` (it reports them in ``ContainerInspect.mounts`` and ``tmpfs``) and ``init``.
+    ``annotations`` since API 1.43.
     """
 
+    # Resources
+    cpu_shares: int | None = None
+    memory: int | None = None
+    cgroup_parent: str | None = None
+    blkio_weight: int | None = None
+    blkio_weight_device: list[WeightDevice] | None = None
+    blkio_device_read_bps: list[ThrottleDevice] | None = None
+    blkio_device_write_bps: list[ThrottleDevice] | None = None
+    blkio_device_read_iops: list[ThrottleDevice] | None = msgspec.field(
+        default=None, name="BlkioDeviceReadIOps"
+    )
+    blkio_device_write_iops: list[ThrottleDevice] | None = msgspec.field(
+        default=None, name="BlkioDeviceWriteIOps"
+    )
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpu_realtime_period: int | None = None
+    cpu_realtime_runtime: int | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    devices: list[DeviceMapping] | None = None
+    device_cgroup_rules: list[str] | None = None
+    device_requests: list[DeviceRequest] | None = None
+    kernel_memory: int | None = None
+    kernel_memory_tcp: int | None = msgspec.field(default=None, name="KernelMemoryTCP")
+    memory_reservation: int | None = None
+    memory_swap: int | None = None
+    memory_swappiness: int | None = None
+    nano_cpus: int | None = None
+    oom_kill_disable: bool | None = None
+    init: bool | None = None
+    pids_limit: int | None = None
+    ulimits: list[Ulimit] | None = None
+    cpu_count: int | None = None
+    cpu_percent: int | None = None
+    io_maximum_iops: int | None = msgspec.field(default=None, name="IOMaximumIOps")
+    io_maximum_bandwidth: int | None = msgspec.field(default=None, name="IOMaximumBandwidth")
+    # The rest of HostConfig
     binds: list[str] | None = None
+    container_id_file: str | None = msgspec.field(default=None, name="ContainerIDFile")
+    log_config: LogConfig | None = None
     network_mode: str | None = None
     port_bindings: dict[str, list[PortBinding] | None] | None = None
     restart_policy: RestartPolicy | None = None
     auto_remove: bool | None = None
+    volume_driver: str | None = None
+    volumes_from: list[str] | None = None
     mounts: list[Mount] | None = None
+    cap_add: list[str] | None = None
+    cap_drop: list[str] | None = None
+    cgroupns_mode: str | None = None
+    dns: list[str] | None = None
+    dns_options: list[str] | None = None
+    dns_search: list[str] | None = None
+    extra_hosts: list[str] | None = None
+    group_add: list[str] | None = None
+    ipc_mode: str | None = None
+    cgroup: str | None = None
+    links: list[str] | None = None
+    oom_score_adj: int | None = None
+    pid_mode: str | None = None
     privileged: bool | None = None
-    init: bool | None = None
+    publish_all_ports: bool | None = None
+    readonly_rootfs: bool | None = None
+    security_opt: list[str] | None = None
+    storage_opt: dict[str, str] | None = None
+    tmpfs: dict[str, str] | None = None
+    uts_mode: str | None = msgspec.field(default=None, name="UTSMode")
+    userns_mode: str | None = None
+    shm_size: int | None = None
+    sysctls: dict[str, str] | None = None
+    runtime: str | None = None
+    console_size: list[int] | None = None
+    isolation: str | None = None
+    masked_paths: list[str] | None = None
+    readonly_paths: list[str] | None = None
+    annotations: dict[str, str] | None = None
+
+
+class EndpointIPAMConfig(Model):
+    """Static addresses asked for on one network."""
+
+    ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
+    ipv6_address: str | None = msgspec.field(default=None, name="IPv6Address")
+    link_local_ips: list[str] | None = msgspec.field(default=None, name="LinkLocalIPs")
 
 
 class EndpointSettings(Model):
-    """A container's settings on one network (``aliases`` are extra DNS names)."""
+    """A container's settings on one network: asked for in a create or connect body,
+    reported by inspect.
 
+    ``aliases`` are extra DNS names; ``ip_prefix_len`` / ``global_ipv6_prefix_len`` are the
+    subnets' prefix lengths (``16`` for ``/16``); ``dns_names`` (API 1.44) every name the
+    container answers to there; ``gw_priority`` (API 1.48) picks the default gateway among
+    networks. Podman leaves ``endpoint_id`` empty.
+    """
+
+    ipam_config: EndpointIPAMConfig | None = msgspec.field(default=None, name="IPAMConfig")
+    links: list[str] | None = None
+    mac_address: str | None = None
     aliases: list[str] | None = None
+    driver_opts: dict[str, str] | None = None
+    gw_priority: int | None = None
     network_id: str | None = msgspec.field(default=None, name="NetworkID")
     endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
+    gateway: str | None = None
     ip_address: str | None = msgspec.field(default=None, name="IPAddress")
+    ip_prefix_len: int | None = msgspec.field(default=None, name="IPPrefixLen")
+    ipv6_gateway: str | None = msgspec.field(default=None, name="IPv6Gateway")
+    global_ipv6_address: str | None = msgspec.field(default=None, name="GlobalIPv6Address")
+    global_ipv6_prefix_len: int | None = msgspec.field(default=None, name="GlobalIPv6PrefixLen")
+    dns_names: list[str] | None = msgspec.field(default=None, name="DNSNames")
 
 
 class NetworkingConfig(Model):
@@ -150,19 +395,21 @@ class ContainerCreateResponse(Model):
 
 
 class HealthcheckResult(Model):
-    """One health probe: ``exit_code`` 0 healthy, 1 unhealthy; ``start``/``end`` RFC3339 strings."""
+    """One health probe: ``exit_code`` 0 healthy, 1 unhealthy; when it started and ended."""
 
-    start: str | None = None
-    end: str | None = None
-    exit_code: int | None = None
-    output: str | None = None
+    start: Timestamp = None
+    end: Timestamp = None
+    exit_code: int = 0
+    output: str = ""
 
 
 class Health(Model):
-    """``State.Health``: ``status`` is ``none``, ``starting``, ``healthy`` or ``unhealthy``."""
+    """``State.Health``: ``status`` is ``none``, ``starting``, ``healthy`` or ``unhealthy``
+    (Podman: ``""`` before the first check); ``log`` the last probes, oldest first (Podman
+    sends ``null`` before the first one)."""
 
-    status: str | None = None
-    failing_streak: int | None = None
+    status: str = ""
+    failing_streak: int = 0
     log: list[HealthcheckResult] | None = None
 
 
@@ -170,7 +417,9 @@ class ContainerState(Model):
     """``State`` of an inspected container.
 
     ``status`` is ``created``, ``running``, ``paused``, ``restarting``, ``removing``,
-    ``exited`` or ``dead``; ``started_at``/``finished_at`` are RFC3339Nano strings.
+    ``exited`` or ``dead``; ``started_at``/``finished_at`` are ``None`` until it has started /
+    finished (the engine's zero time); ``pid`` is 0 when not running; ``health`` is present
+    only with a health check (its own or its image's).
     """
 
     status: str = ""
@@ -179,49 +428,126 @@ class ContainerState(Model):
     restarting: bool = False
     oom_killed: bool = msgspec.field(default=False, name="OOMKilled")
     dead: bool = False
-    pid: int | None = None
-    exit_code: int | None = None
-    error: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_at: Timestamp = None
+    finished_at: Timestamp = None
     health: Health | None = None
 
 
 class MountPoint(Model):
-    """A mount as reported by inspect."""
+    """A mount as reported by inspect and list.
 
-    type: str | None = None
+    ``type`` is ``bind``, ``volume``, ``tmpfs``, ``npipe`` or ``cluster``; ``name`` and
+    ``driver`` are a volume's; ``mode`` the options as written in ``binds`` (``"ro,z"``, often
+    ``""``); ``rw`` false for a read-only mount; ``propagation`` a bind's (``rprivate``;
+    Docker sends ``""`` for tmpfs and volumes).
+    """
+
+    type: str = ""
     name: str | None = None
-    source: str | None = None
-    destination: str | None = None
-    rw: bool | None = msgspec.field(default=None, name="RW")
+    source: str = ""
+    destination: str = ""
+    driver: str | None = None
+    mode: str = ""
+    rw: bool = msgspec.field(default=False, name="RW")
+    propagation: str = ""
+
+
+class Address(Model):
+    """An address and its prefix length (``NetworkSettings.SecondaryIPAddresses``)."""
+
+    addr: str = ""
+    prefix_len: int = 0
 
 
 class NetworkSettings(Model):
-    """``NetworkSettings`` of an inspected container (``ports`` as in ``HostConfig``)."""
+    """``NetworkSettings`` of an inspected container.
 
+    ``networks`` maps each network's name to the container's endpoint there (its address,
+    gateway, MAC address, prefix lengths); ``ports`` maps ``"80/tcp"`` to the host bindings
+    in use (``None`` for an exposed port that is not published). The top-level address
+    fields are the default bridge network's, deprecated since API 1.44 and gone in 1.52:
+    read them from ``networks``.
+    """
+
+    sandbox_id: str = msgspec.field(default="", name="SandboxID")
+    sandbox_key: str = ""
     ports: dict[str, list[PortBinding] | None] | None = None
-    networks: dict[str, EndpointSettings] | None = None
+    networks: dict[str, EndpointSettings] = msgspec.field(default_factory=dict)
+    bridge: str | None = None
+    hairpin_mode: bool | None = None
+    link_local_ipv6_address: str | None = msgspec.field(default=None, name="LinkLocalIPv6Address")
+    link_local_ipv6_prefix_len: int | None = msgspec.field(
+        default=None, name="LinkLocalIPv6PrefixLen"
+    )
+    secondary_ip_addresses: list[Address] | None = msgspec.field(
+        default=None, name="SecondaryIPAddresses"
+    )
+    secondary_ipv6_addresses: list[Address] | None = msgspec.field(
+        default=None, name="SecondaryIPv6Addresses"
+    )
+    endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
+    gateway: str | None = None
+    global_ipv6_address: str | None = msgspec.field(default=None, name="GlobalIPv6Address")
+    global_ipv6_prefix_len: int | None = msgspec.field(default=None, name="GlobalIPv6PrefixLen")
     ip_address: str | None = msgspec.field(default=None, name="IPAddress")
+    ip_prefix_len: int | None = msgspec.field(default=None, name="IPPrefixLen")
+    ipv6_gateway: str | None = msgspec.field(default=None, name="IPv6Gateway")
+    mac_address: str | None = None
+
+
+class DriverData(Model):
+    """The storage driver's name and its details (``GraphDriver``: ``overlay2`` and the
+    layer directories)."""
+
+    name: str = ""
+    data: dict[str, str] | None = None
 
 
 class ContainerInspect(Model):
-    """``GET /containers/{id}/json``. ``name`` keeps the engine's leading ``/``."""
+    """``GET /containers/{id}/json``: a container's configuration and state.
+
+    ``name`` keeps the engine's leading ``/``; ``path`` and ``args`` are the command being run
+    (entrypoint and command joined); ``image`` is the image's id (``sha256:...``);
+    ``log_path`` the json-file log on the host (``""`` with other log drivers);
+    ``restart_count`` how often the restart policy restarted it; ``exec_ids`` its exec
+    instances (Docker: ``None`` when there are none); ``size_rw`` / ``size_root_fs`` in bytes,
+    only when asked for (``size=true``; Podman always sends ``size_root_fs``); ``platform``
+    is ``linux``.
+    """
 
     id: str
-    name: str = ""
-    created: str | None = None
-    image: str | None = None
+    created: Timestamp = None
+    path: str = ""
+    args: list[str] = msgspec.field(default_factory=list)
     state: ContainerState = msgspec.field(default_factory=ContainerState)
+    image: str = ""
+    resolv_conf_path: str = ""
+    hostname_path: str = ""
+    hosts_path: str = ""
+    log_path: str = ""
+    name: str = ""
+    restart_count: int = 0
+    driver: str = ""
+    platform: str = ""
+    mount_label: str = ""
+    process_label: str = ""
+    app_armor_profile: str = ""
+    exec_ids: list[str] | None = msgspec.field(default=None, name="ExecIDs")
+    host_config: HostConfig = msgspec.field(default_factory=HostConfig)
+    graph_driver: DriverData | None = None
+    size_rw: int | None = None
+    size_root_fs: int | None = None
+    mounts: list[MountPoint] = msgspec.field(default_factory=list)
     config: ContainerConfig = msgspec.field(default_factory=ContainerConfig)
-    host_config: HostConfig | None = None
-    network_settings: NetworkSettings | None = None
-    mounts: list[MountPoint] | None = None
-    restart_count: int | None = None
+    network_settings: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
 
 
 class Port(Model):
-    """A published port in a container list entry (``private_port`` inside the container)."""
+    """A port in a container list entry: ``private_port`` inside the container, and where
+    it is published (``ip`` and ``public_port``; absent for a port only exposed)."""
 
     private_port: int
     type: str = "tcp"
@@ -229,22 +555,56 @@ class Port(Model):
     public_port: int | None = None
 
 
+class ContainerSummaryHostConfig(Model):
+    """``HostConfig`` of a list entry: the network mode (Docker only; Podman leaves it out)."""
+
+    network_mode: str = ""
+    annotations: dict[str, str] | None = None
+
+
+class ContainerSummaryNetworkSettings(Model):
+    """``NetworkSettings`` of a list entry: the container's endpoint on each network."""
+
+    networks: dict[str, EndpointSettings] = msgspec.field(default_factory=dict)
+
+
+class HealthSummary(Model):
+    """``Health`` of a list entry (API 1.52): the health status and failing streak."""
+
+    status: str = ""
+    failing_streak: int = 0
+
+
 class ContainerSummary(Model):
     """One entry of ``GET /containers/json``; ``names`` keep their leading ``/``.
 
-    ``created`` is a UNIX timestamp in seconds.
+    ``created_unix`` is the wire's UNIX time in seconds, :attr:`created` the same as an
+    aware datetime; ``state`` is ``created``, ``running``, ``exited``...; ``status`` the
+    human text (``Up 2 minutes``); ``command`` the command line as one string; ``size_rw`` /
+    ``size_root_fs`` in bytes with ``size=true``; ``health`` since API 1.52.
     """
 
     id: str
-    names: list[str] | None = None
-    image: str | None = None
-    image_id: str | None = msgspec.field(default=None, name="ImageID")
-    command: str | None = None
-    created: int | None = None
-    ports: list[Port] | None = None
-    labels: dict[str, str] | None = None
-    state: str | None = None
-    status: str | None = None
+    names: list[str] = msgspec.field(default_factory=list)
+    image: str = ""
+    image_id: str = msgspec.field(default="", name="ImageID")
+    command: str = ""
+    created_unix: int = msgspec.field(default=0, name="Created")
+    ports: list[Port] = msgspec.field(default_factory=list)
+    size_rw: int | None = None
+    size_root_fs: int | None = None
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    state: str = ""
+    status: str = ""
+    host_config: ContainerSummaryHostConfig | None = None
+    network_settings: ContainerSummaryNetworkSettings | None = None
+    mounts: list[MountPoint] = msgspec.field(default_factory=list)
+    health: HealthSummary | None = None
+
+    @property
+    def created(self) -> datetime:
+        """When the container was created (aware, UTC; whole seconds)."""
+        return datetime.fromtimestamp(self.created_unix, UTC)
 
 
 class ContainerWaitExitError(Model):

@@ -42,20 +42,22 @@ class ExecCreateResponse(Model):
 
 
 class ExecStartConfig(Model):
-    """The ``POST /exec/{id}/start`` body."""
+    """The ``POST /exec/{id}/start`` body; ``console_size`` is ``[height, width]`` (API 1.42)."""
 
     detach: bool = False
     tty: bool = False
+    console_size: list[int] | None = None
 
 
-class ExecProcessConfig(msgspec.Struct, omit_defaults=True, kw_only=True):
-    """``ProcessConfig`` of an exec inspect answer (the API spells these in lower case)."""
+class ExecProcessConfig(Model, rename=None):
+    """``ProcessConfig`` of an exec inspect answer (the API spells these in lower case):
+    ``entrypoint`` the executable, ``arguments`` the rest (Podman: ``None`` for none)."""
 
-    entrypoint: str | None = None
+    entrypoint: str = ""
     arguments: list[str] | None = None
-    privileged: bool | None = None
-    tty: bool | None = None
-    user: str | None = None
+    privileged: bool = False
+    tty: bool = False
+    user: str = ""
 
 
 class ExecInspect(Model):
@@ -70,10 +72,10 @@ class ExecInspect(Model):
     container_id: str = msgspec.field(default="", name="ContainerID")
     running: bool = False
     exit_code: int | None = None
-    pid: int | None = None
-    can_remove: bool | None = None
-    detach_keys: str | None = None
-    open_stdin: bool | None = None
-    open_stdout: bool | None = None
-    open_stderr: bool | None = None
-    process_config: ExecProcessConfig | None = None
+    pid: int = 0
+    can_remove: bool = False
+    detach_keys: str = ""
+    open_stdin: bool = False
+    open_stdout: bool = False
+    open_stderr: bool = False
+    process_config: ExecProcessConfig = msgspec.field(default_factory=ExecProcessConfig)

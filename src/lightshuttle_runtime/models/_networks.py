@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import msgspec
 
-from ._base import Model
+from ._base import Model, Timestamp
 from ._containers import EndpointSettings
 
 __all__ = [
     "IPAM",
     "IPAMConfig",
     "Network",
+    "NetworkConfigReference",
     "NetworkConnectRequest",
     "NetworkContainer",
     "NetworkCreateRequest",
@@ -42,30 +43,38 @@ class NetworkContainer(Model):
     Addresses are CIDR strings (``172.19.0.2/16``); Podman leaves ``endpoint_id`` empty.
     """
 
-    name: str | None = None
-    endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
-    mac_address: str | None = None
-    ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
-    ipv6_address: str | None = msgspec.field(default=None, name="IPv6Address")
+    name: str = ""
+    endpoint_id: str = msgspec.field(default="", name="EndpointID")
+    mac_address: str = ""
+    ipv4_address: str = msgspec.field(default="", name="IPv4Address")
+    ipv6_address: str = msgspec.field(default="", name="IPv6Address")
+
+
+class NetworkConfigReference(Model):
+    """``ConfigFrom``: the config-only network this one takes its configuration from."""
+
+    network: str = ""
 
 
 class Network(Model):
     """A network, as inspect and list answer it (list leaves ``containers`` empty).
 
-    ``created`` is an RFC3339Nano string; ``scope`` is ``local``, ``global`` or ``swarm``;
-    ``containers`` maps a container id to its endpoint.
+    ``scope`` is ``local``, ``global`` or ``swarm``; ``containers`` maps a container id to its
+    endpoint; ``enable_ipv4`` since API 1.48 (Docker 28; others: ``None``).
     """
 
     name: str
     id: str
-    created: str | None = None
-    scope: str | None = None
-    driver: str | None = None
+    created: Timestamp = None
+    scope: str = ""
+    driver: str = ""
+    enable_ipv4: bool | None = msgspec.field(default=None, name="EnableIPv4")
     enable_ipv6: bool = msgspec.field(default=False, name="EnableIPv6")
     ipam: IPAM | None = msgspec.field(default=None, name="IPAM")
     internal: bool = False
     attachable: bool = False
     ingress: bool = False
+    config_from: NetworkConfigReference | None = None
     config_only: bool = False
     containers: dict[str, NetworkContainer] | None = None
     options: dict[str, str] | None = None
@@ -76,14 +85,19 @@ class NetworkCreateRequest(Model):
     """The ``POST /networks/create`` body.
 
     ``check_duplicate`` asks the engine to refuse a name in use (deprecated in API 1.44,
-    where the check always happens).
+    where the check always happens); ``enable_ipv4`` since API 1.48.
     """
 
     name: str
     check_duplicate: bool | None = None
     driver: str | None = None
+    scope: str | None = None
     internal: bool | None = None
     attachable: bool | None = None
+    ingress: bool | None = None
+    config_only: bool | None = None
+    config_from: NetworkConfigReference | None = None
+    enable_ipv4: bool | None = msgspec.field(default=None, name="EnableIPv4")
     enable_ipv6: bool | None = msgspec.field(default=None, name="EnableIPv6")
     ipam: IPAM | None = msgspec.field(default=None, name="IPAM")
     options: dict[str, str] | None = None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from ._base import Model
+from ._base import Model, Timestamp
 
-__all__ = ["ComponentVersion", "PingInfo", "SystemVersion"]
+__all__ = ["ComponentVersion", "PingInfo", "PlatformName", "SystemVersion"]
 
 
 class PingInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,15 +32,27 @@ class ComponentVersion(Model):
     details: dict[str, object] | None = None
 
 
-class SystemVersion(Model):
-    """``GET /version``: engine version, API range (``min_api_version`` since 1.25), platform."""
+class PlatformName(Model):
+    """``Platform`` of ``/version``: the product's name (Docker: often ``""``)."""
 
+    name: str = ""
+
+
+class SystemVersion(Model):
+    """``GET /version``: engine version, API range (``min_api_version`` since 1.25), platform.
+
+    ``build_time`` is when the engine was built (Podman packages without a date: 1970).
+    """
+
+    platform: PlatformName | None = None
+    components: list[ComponentVersion] = msgspec.field(default_factory=list)
     version: str = ""
     api_version: str = ""
-    min_api_version: str | None = msgspec.field(default=None, name="MinAPIVersion")
-    os: str | None = None
-    arch: str | None = None
-    kernel_version: str | None = None
-    git_commit: str | None = None
-    go_version: str | None = None
-    components: list[ComponentVersion] | None = None
+    min_api_version: str = msgspec.field(default="", name="MinAPIVersion")
+    git_commit: str = ""
+    go_version: str = ""
+    os: str = ""
+    arch: str = ""
+    kernel_version: str = ""
+    experimental: bool = False
+    build_time: Timestamp = None

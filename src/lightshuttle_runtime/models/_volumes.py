@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Model
+import msgspec
+
+from ._base import Model, Timestamp
 
 __all__ = ["Volume", "VolumeCreateRequest", "VolumeListResponse", "VolumeUsageData"]
 
@@ -19,15 +21,14 @@ class VolumeUsageData(Model):
 class Volume(Model):
     """A volume, as inspect, list and create answer it.
 
-    ``created_at`` is an RFC3339 string; ``scope`` is ``local`` or ``global``; ``status`` holds
-    driver-specific details, when the driver gives any. Docker sends ``labels``/``options``
-    as ``null`` where Podman sends ``{}``.
+    ``scope`` is ``local`` or ``global``; ``status`` holds driver-specific details, when the
+    driver gives any. Docker sends ``labels``/``options`` as ``null`` where Podman sends ``{}``.
     """
 
     name: str
     driver: str = "local"
     mountpoint: str = ""
-    created_at: str | None = None
+    created_at: Timestamp = None
     status: dict[str, Any] | None = None
     labels: dict[str, str] | None = None
     scope: str = "local"
@@ -45,7 +46,7 @@ class VolumeCreateRequest(Model):
 
 
 class VolumeListResponse(Model):
-    """``GET /volumes``: the volumes and the engine's warnings (both may be ``None``)."""
+    """``GET /volumes``: the volumes and the engine's warnings (Docker: ``None`` for none)."""
 
-    volumes: list[Volume] | None = None
+    volumes: list[Volume] = msgspec.field(default_factory=list)
     warnings: list[str] | None = None

@@ -15,7 +15,7 @@ from ..models import (
     PortBinding,
 )
 from ._errors import InvalidSpecError
-from ._spec import ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
+from ._spec import HEALTHCHECK_KINDS, ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
 
 __all__ = [
     "LABEL_PROJECT",
@@ -116,8 +116,18 @@ def _nanoseconds(value: timedelta) -> int:
     return (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1_000
 
 
+def _health_test(test: str | Sequence[str]) -> list[str]:
+    """A string runs in the shell; a list runs directly, unless it is already in the engine's
+    form (``CMD``, ``CMD-SHELL`` or ``NONE`` first)."""
+    if isinstance(test, str):
+        return ["CMD-SHELL", test]
+    if test[0] in HEALTHCHECK_KINDS:
+        return list(test)
+    return ["CMD", *test]
+
+
 def _health_config(check: HealthcheckSpec) -> HealthConfig:
-    test = ["CMD-SHELL", check.test] if isinstance(check.test, str) else ["CMD", *check.test]
+    test = _health_test(check.test)
     return HealthConfig(
         test=test,
         interval=_nanoseconds(check.interval),

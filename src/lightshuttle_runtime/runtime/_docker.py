@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import Self
+from datetime import datetime, timedelta
+from typing import Literal, Self
 
 import anyio
 
@@ -30,6 +30,7 @@ from ._errors import (
     EngineConnectError,
     ImagePullError,
     InspectError,
+    InvalidSpecError,
     LogStreamError,
     OperationTimedOut,
     RemoveError,
@@ -49,7 +50,6 @@ from ._types import (
     ContainerId,
     ContainerStatus,
     LogChunk,
-    LogStream,
 )
 
 __all__ = ["DockerRuntime", "ProgressCallback"]
@@ -270,7 +270,14 @@ class DockerRuntime:
         """
         return await list_managed(self.client, project, name=name)
 
-    def logs(self, container_id: ContainerId, follow: bool) -> ContainerLogs:
+    def logs(
+        self,
+        container_id: ContainerId,
+        follow: bool,
+        *,
+        tail: int | None = None,
+        since: datetime | None = None,
+    ) -> ContainerLogs:
         """The container's stdout and stderr as :class:`LogChunk`, timestamps parsed.
 
         Uses ``GET /containers/{id}/json`` (to learn ``Config.Tty``) then
@@ -278,20 +285,41 @@ class DockerRuntime:
         until the container stops or the caller stops reading (``async with`` or
         ``aclose()``; cancelling closes the connection).
 
+        Args:
+            tail: only the last ``tail`` lines (``None``: all).
+            since: only what was logged from then on (an aware ``datetime``).
+
+        Raises:
+            InvalidSpecError: ``tail`` is negative or ``since`` is naive (nothing sent).
+
         Raises (while iterating):
             ContainerNotFoundError: no such container.
             LogStreamError: the engine reported an error or the connection broke.
         """
-        return ContainerLogs(self, container_id, follow)
+        if tail is not None and (isinstance(tail, bool) or not isinstance(tail, int) or tail < 0):
+            raise InvalidSpecError(f"tail must be a whole number >= 0 (got {tail!r})")
+        if since is not None and since.tzinfo is None:
+            raise InvalidSpecError(f"since must be an aware datetime (got {since!r})")
+        return ContainerLogs(self, container_id, follow, tail=tail, since=since)
 
 
 class ContainerLogs(AsyncResource):
     """The :class:`LogChunk` stream of one container; owns its connection."""
 
-    def __init__(self, runtime: DockerRuntime, container_id: ContainerId, follow: bool) -> None:
+    def __init__(
+        self,
+        runtime: DockerRuntime,
+        container_id: ContainerId,
+        follow: bool,
+        *,
+        tail: int | None = None,
+        since: datetime | None = None,
+    ) -> None:
         self._runtime = runtime
         self._container_id = container_id
         self._follow = follow
+        self._tail: int | Literal["all"] = "all" if tail is None else tail
+        self._since = None if since is None else since.timestamp()
         self._frames: EngineStream[StampedFrame] | None = None
         self._closed = False
 
@@ -304,6 +332,8 @@ class ContainerLogs(AsyncResource):
                     tty=bool(info.config.tty),
                     follow=self._follow,
                     timestamps=True,
+                    tail=self._tail,
+                    since=self._since,
                 )
                 await frames.open()
             self._frames = frames
@@ -321,11 +351,7 @@ class ContainerLogs(AsyncResource):
         frames = await self._open()
         with _translated(LogStreamError, f"reading logs of {self._container_id}"):
             frame = await frames.__anext__()
-        return LogChunk(
-            LogStream.STDERR if frame.stream == 2 else LogStream.STDOUT,
-            frame.timestamp,
-            frame.data,
-        )
+        return LogChunk(frame.stream, frame.timestamp, frame.data)
 
     async def aclose(self) -> None:
         """Close the connection; safe to call more than once."""

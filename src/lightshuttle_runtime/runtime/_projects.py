@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import anyio
 
@@ -25,7 +26,7 @@ from .._errors import (
     DockerError,
     NotFoundError,
 )
-from ..models import ContainerSummary, Network
+from ..models import GO_ZERO_TIME, ContainerSummary, Network
 from ._create import LABEL_PROJECT, LABEL_RESOURCE, project_network_name
 from ._errors import ContainerRuntimeError, EngineConnectError, InspectError, InvalidSpecError
 from ._status import container_status
@@ -120,11 +121,9 @@ def _lock(client: DockerClient, name: str) -> anyio.Lock:
     return locks.setdefault(name, anyio.Lock())
 
 
-def _created_key(network: Network) -> tuple[str, str, str]:
-    """Sort key: creation time (RFC3339Nano, fraction padded to compare right), then id."""
-    created = network.created or ""
-    whole, _, fraction = created.rstrip("Z").partition(".")
-    return whole, fraction.ljust(9, "0"), network.id
+def _created_key(network: Network) -> tuple[datetime, str]:
+    """Sort key: creation time (unknown first), then id."""
+    return network.created or GO_ZERO_TIME, network.id
 
 
 async def _named(client: DockerClient, name: str) -> list[Network]:

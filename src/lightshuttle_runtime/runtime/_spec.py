@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,14 @@ from .._reference import parse_reference
 from .._validate import check_name
 from ._errors import InvalidSpecError
 
-__all__ = ["BuildSpec", "ContainerSpec", "HealthcheckSpec", "PortSpec", "VolumeSpec"]
+__all__ = [
+    "HEALTHCHECK_KINDS",
+    "BuildSpec",
+    "ContainerSpec",
+    "HealthcheckSpec",
+    "PortSpec",
+    "VolumeSpec",
+]
 
 _ENV_KEY = re.compile(r"[^=\x00]+")
 
@@ -27,8 +35,8 @@ class PortSpec:
     Attributes:
         container_port: the port inside the container (1-65535).
         host_port: the port on the host (1-65535); ``None`` lets the engine pick one.
-        host_address: the host address to bind; ``None`` means ``127.0.0.1`` (loopback only:
-            name ``"0.0.0.0"`` to publish on every interface).
+        host_address: the host address to bind, an IPv4 or IPv6 address; ``None`` means
+            ``127.0.0.1`` (loopback only: name ``"0.0.0.0"`` to publish on every interface).
         protocol: ``tcp``, ``udp`` or ``sctp``.
     """
 
@@ -60,7 +68,9 @@ class HealthcheckSpec:
 
     Attributes:
         test: the command: a list runs directly (``CMD``), a string runs in the shell
-            (``CMD-SHELL``).
+            (``CMD-SHELL``). The engine's own forms are taken as they are:
+            ``["CMD", exe, arg...]``, ``["CMD-SHELL", "shell command"]``, and ``["NONE"]``
+            (turn off the image's check).
         interval, timeout, start_period: ``timedelta``; zero inherits the image's/engine's
             value, otherwise at least 1 ms.
         retries: consecutive failures before unhealthy; 0 inherits.
@@ -190,15 +200,39 @@ def _check_port(port: PortSpec) -> None:
         raise InvalidSpecError(f"host port {port.host_port!r} is not in 1-65535")
     if port.protocol not in ("tcp", "udp", "sctp"):
         raise InvalidSpecError(f"port protocol {port.protocol!r} is not tcp, udp or sctp")
+    if port.host_address is not None:
+        try:
+            ipaddress.ip_address(port.host_address)
+        except ValueError:
+            raise InvalidSpecError(
+                f"host address {port.host_address!r} is not an IPv4 or IPv6 address"
+            ) from None
 
 
 def _in_port_range(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
 
 
+#: The first words of the engine's own forms of a health-check test.
+HEALTHCHECK_KINDS = ("CMD", "CMD-SHELL", "NONE")
+
+
 def _check_healthcheck(check: HealthcheckSpec) -> None:
-    if not check.test:
+    test = check.test
+    if not test:
         raise InvalidSpecError("healthcheck test must not be empty")
+    if not isinstance(test, str):
+        if not all(isinstance(word, str) for word in test):
+            raise InvalidSpecError(f"healthcheck test {list(test)!r} must be strings")
+        kind, rest = test[0], list(test[1:])
+        if kind == "CMD" and not rest:
+            raise InvalidSpecError('healthcheck test ["CMD"] names no command')
+        if kind == "CMD-SHELL" and len(rest) != 1:
+            raise InvalidSpecError(
+                f'healthcheck test {list(test)!r}: "CMD-SHELL" takes exactly one shell command'
+            )
+        if kind == "NONE" and rest:
+            raise InvalidSpecError(f'healthcheck test {list(test)!r}: "NONE" takes nothing more')
     for label in ("interval", "timeout", "start_period"):
         value: timedelta = getattr(check, label)
         if value < timedelta(0):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import NewType, Protocol, Self
+
+from .._streams import LogStream
 
 __all__ = [
     "ContainerId",
@@ -26,19 +27,13 @@ __all__ = [
 ContainerId = NewType("ContainerId", str)
 
 
-class LogStream(enum.Enum):
-    """Which output a log chunk came from."""
-
-    STDOUT = "stdout"
-    STDERR = "stderr"
-
-
 @dataclass(frozen=True, slots=True)
 class LogChunk:
     """A piece of a container's output.
 
     Attributes:
-        stream: stdout or stderr (a TTY container's output is all stdout).
+        stream: ``LogStream.STDOUT`` or ``STDERR`` (a TTY container's output is all stdout):
+            the same enum as the client's frames carry; ``str()`` gives ``stdout``/``stderr``.
         timestamp: when the engine logged the line, an aware UTC datetime (the read time
             when the engine gave none).
         data: the bytes, unchanged (not necessarily a whole line, not necessarily UTF-8).

@@ -10,16 +10,18 @@ A :class:`CassetteTransport` plugs into the client's one seam (``transport=``)::
     async with DockerClient(transport=cassette) as docker:  # saved when the client closes
         await docker.containers.list()
 
-With pytest, the plugin (installed with the package) does the wiring: ``--record-mode``,
-``@pytest.mark.cassette(...)``, and the ``cassette``, ``docker_client`` and ``docker_runtime``
-fixtures::
+With pytest, the opt-in plugin :mod:`lightshuttle_runtime.testing.pytest_plugin` does the
+wiring (``pytest_plugins = ["lightshuttle_runtime.testing.pytest_plugin"]`` in the root
+``conftest.py``): ``--docker-record-mode``, ``@pytest.mark.docker_cassette(...)``, and the
+``docker_cassette``, ``docker_cassette_client`` and ``docker_cassette_runtime`` fixtures::
 
     @pytest.mark.anyio
-    async def test_lists(docker_client):
-        assert await docker_client.containers.list(all_=True) is not None
+    async def test_lists(docker_cassette_client):
+        assert await docker_cassette_client.containers.list(all_=True) is not None
 
-``pytest --record-mode=once`` records ``tests/cassettes/test_x/test_lists.json`` from the engine
-at ``DOCKER_HOST``; plain ``pytest`` then replays it with no engine, on asyncio and trio.
+``pytest --docker-record-mode=once`` records ``cassettes/test_x/test_lists.json`` next to the
+test file, from the engine at ``DOCKER_HOST``; plain ``pytest`` then replays it with no engine,
+on asyncio and trio.
 ``python -m lightshuttle_runtime.testing lint tests/cassettes`` exits with status 1 when a
 cassette still holds a registry credential (``--secret VALUE``: also look for that literal).
 
@@ -41,8 +43,9 @@ that passed, unless ``allow_unplayed=True``); the unused answers of a ``GET`` th
 do not count.
 
 Redaction happens before anything is written (see :class:`Redactor`): credential headers, ``/auth``
-secrets, ``Env`` values (as ``<redacted:KEY>``, restored on replay from the values the test sends)
-and registered literals (same-length masks). Register a secret with
+secrets, ``Env`` values (as ``<redacted:KEY>`` in ``Env`` lists, and as same-length masks wherever
+else a value the test sent appears: logs, exec output, other requests) and registered literals
+(same-length masks), all restored on replay from the values the test sends. Register a secret with
 :meth:`CassetteTransport.add_secret` (or the marker's ``secrets=``) before the requests that
 carry it, when recording and when replaying.
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ._lint import lint_paths
+from ._redaction import DEFAULT_KEEP_ENV
 
 __all__ = ["main"]
 
@@ -24,9 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     lint = commands.add_parser(
         "lint",
-        help="fail when a cassette holds a registry credential or a given secret",
+        help="fail when a cassette holds a credential, an Env value or a given secret",
         description="Check cassette files (directories are searched for *.json) for decodable "
-        "registry credentials and for literal secrets.",
+        "registry credentials, Env values in clear (in Env lists, and KEY=value text for a key "
+        "the cassette redacted) and literal secrets in any form.",
     )
     lint.add_argument("paths", nargs="+", help="cassette files or directories")
     lint.add_argument(
@@ -39,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="VAR",
         help="an environment variable whose value is a literal to look for",
     )
+    lint.add_argument(
+        "--keep-env",
+        action="append",
+        metavar="NAME",
+        help="an Env name whose values may stay in clear (repeatable; default: "
+        f"{', '.join(sorted(DEFAULT_KEEP_ENV))}, as the Redactor keeps)",
+    )
     args = parser.parse_args(argv)
     missing = [path for path in args.paths if not os.path.exists(path)]
     if missing:
@@ -46,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     secrets = list(args.secret) + [
         os.environ[var] for var in args.secrets_env if os.environ.get(var)
     ]
-    findings, count = lint_paths(args.paths, secrets=secrets)
+    keep = DEFAULT_KEEP_ENV if args.keep_env is None else frozenset(args.keep_env)
+    findings, count = lint_paths(args.paths, secrets=secrets, keep_env=keep)
     for finding in findings:
         print(finding)
     print(f"{count} cassette(s) checked, {len(findings)} finding(s)", file=sys.stderr)

@@ -1,4 +1,11 @@
-"""A check that no cassette still holds a credential or a registered secret.
+"""A check that no cassette still holds a credential, an ``Env`` value or a registered secret.
+
+What it finds without being told: registry credentials (headers, ``/auth`` bodies, base64 auth
+blobs), ``Env`` lists with values in clear (keys in ``keep_env`` aside), and ``KEY=value`` text
+(``env`` output, a log line) for a key whose ``Env`` value the cassette redacted. A redacted
+value that appears alone (``echo $TOKEN``) cannot be recognised: pass it with ``secrets``
+(``--secret`` / ``--secrets-env``), and it is found in any form (raw, JSON-escaped,
+URL-encoded, base64), in any body, framed or not, whether the file keeps it as text or base64.
 
 Run it as ``python -m lightshuttle_runtime.testing lint tests/cassettes`` (exit status 1 when
 something is found) or call :func:`lint_paths` from a test.
@@ -19,7 +26,15 @@ import msgspec
 
 from ._cassette import Cassette, Interaction
 from ._errors import CassetteError
-from ._redaction import AUTH_SECRET_KEYS, REDACTED, SENSITIVE_HEADERS, is_placeholder, secret_forms
+from ._redaction import (
+    AUTH_SECRET_KEYS,
+    DEFAULT_KEEP_ENV,
+    MIN_SECRET_LENGTH,
+    REDACTED,
+    SENSITIVE_HEADERS,
+    is_placeholder,
+    secret_forms,
+)
 
 __all__ = ["Finding", "lint_cassette", "lint_paths"]
 
@@ -50,7 +65,10 @@ class Finding:
 
 
 def lint_paths(
-    paths: Iterable[str | os.PathLike[str]], *, secrets: Iterable[str] = ()
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    secrets: Iterable[str] = (),
+    keep_env: Iterable[str] = DEFAULT_KEEP_ENV,
 ) -> tuple[list[Finding], int]:
     """Check every cassette (``*.json``) under ``paths`` (files or directories).
 
@@ -58,18 +76,27 @@ def lint_paths(
         The findings, and the number of cassette files checked.
     """
     wanted = list(secrets)
+    kept = frozenset(keep_env)
     findings: list[Finding] = []
     count = 0
     for file in _cassette_files(paths):
         count += 1
-        findings.extend(lint_cassette(file, secrets=wanted))
+        findings.extend(lint_cassette(file, secrets=wanted, keep_env=kept))
     return findings, count
 
 
-def lint_cassette(path: str | os.PathLike[str], *, secrets: Iterable[str] = ()) -> list[Finding]:
-    """Check one cassette file for decodable registry credentials (``X-Registry-Auth``,
-    ``X-Registry-Config``, ``Authorization``, ``/auth`` bodies, base64 auth blobs anywhere)
-    and for the literal ``secrets`` in any of their forms (raw, JSON-escaped, URL-encoded).
+def lint_cassette(
+    path: str | os.PathLike[str],
+    *,
+    secrets: Iterable[str] = (),
+    keep_env: Iterable[str] = DEFAULT_KEEP_ENV,
+) -> list[Finding]:
+    """Check one cassette file (see the module docstring for what is found).
+
+    Args:
+        secrets: literals to look for in any of their forms.
+        keep_env: ``Env`` names whose values may stay in clear (the :class:`Redactor`'s
+            ``keep_env``).
 
     An unreadable or invalid file is a finding too.
     """
@@ -80,11 +107,16 @@ def lint_cassette(path: str | os.PathLike[str], *, secrets: Iterable[str] = ()) 
     except (OSError, CassetteError) as exc:
         return [Finding(where, "file", f"cannot be checked: {exc}")]
     forms = [form for secret in secrets for form in secret_forms(secret)]
+    blobs = [
+        blob
+        for index, interaction in enumerate(cassette.interactions)
+        for blob in _blobs(index, interaction)
+    ]
+    checks = _Checks(forms, frozenset(keep_env), _redacted_keys(blob for _, blob, _ in blobs))
     findings = [
         Finding(where, place, what)
-        for index, interaction in enumerate(cassette.interactions)
-        for place, blob, header in _blobs(index, interaction)
-        for what in _problems(blob, header, forms)
+        for place, blob, header in blobs
+        for what in checks(blob, header)
     ]
     if forms and not findings and any(form in raw for form in forms):
         findings.append(Finding(where, "file", "contains a registered secret"))
@@ -119,6 +151,65 @@ def _blobs(index: int, interaction: Interaction) -> Iterator[tuple[str, bytes, s
     failure = interaction.error or (response.error if response else None)
     if failure is not None:
         yield f"{prefix} error", failure.message.encode(), None
+
+
+class _Checks:
+    """Every check of one blob, given what the cassette as a whole tells."""
+
+    def __init__(self, forms: list[bytes], keep_env: frozenset[str], redacted: set[str]) -> None:
+        self.forms = forms
+        self.keep_env = keep_env
+        names = sorted((re.escape(key.encode()) for key in redacted), key=len, reverse=True)
+        self.assignment = (
+            re.compile(rb"(?<![\w.-])(" + b"|".join(names) + rb")=([^\s\"'\\,;]+)")
+            if names
+            else None
+        )
+
+    def __call__(self, blob: bytes, header: str | None) -> Iterator[str]:
+        yield from _problems(blob, header, self.forms)
+        document = _json(blob)
+        if document is not None:
+            keys = _clear_env(document, self.keep_env)
+            if keys:
+                yield f"holds Env values in clear ({', '.join(keys)})"
+        if self.assignment is not None:
+            for found in self.assignment.finditer(blob):
+                value = found[2].decode("utf-8", "replace")
+                if len(found[2]) >= MIN_SECRET_LENGTH and not _is_masked(value):
+                    yield f"holds the value of the redacted Env {found[1].decode()} in clear"
+
+
+def _redacted_keys(blobs: Iterable[bytes]) -> set[str]:
+    """The Env names whose values the cassette redacted somewhere (``KEY=<redacted...>``)."""
+    return {
+        found.decode()
+        for blob in blobs
+        for found in re.findall(rb"([A-Za-z_][\w.-]*)=<redacted[:>]", blob)
+    }
+
+
+def _clear_env(value: Any, keep: frozenset[str]) -> list[str]:
+    """The keys of ``Env`` entries in clear anywhere in a JSON document."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Env" and isinstance(item, list):
+                for entry in item:
+                    name, sep, text = str(entry).partition("=")
+                    if sep and text and name not in keep and not _is_masked(text):
+                        found.append(name)
+            else:
+                found.extend(_clear_env(item, keep))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_clear_env(item, keep))
+    return found
+
+
+def _is_masked(text: str) -> bool:
+    """A placeholder, a mask, or a shell reference (``$TOKEN``) rather than a value."""
+    return text.startswith("$") or is_placeholder(text)
 
 
 def _problems(blob: bytes, header: str | None, forms: list[bytes]) -> Iterator[str]:

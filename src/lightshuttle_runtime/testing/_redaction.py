@@ -10,10 +10,18 @@ What is replaced:
   ``POST /containers/{id}/exec``) and in a JSON response (``Config.Env`` of an inspect): keys
   are kept, values become ``<redacted:KEY>`` (``<redacted:KEY#2>`` for the second distinct value
   a test sends for the same key), except the keys in ``keep_env`` (default ``PATH``, ``HOME``,
-  ``HOSTNAME``, ``TERM``). A value that only appears in responses becomes ``<redacted>``;
-- every registered literal secret, anywhere (path, query, headers, bodies, chunks), in its raw,
-  JSON-escaped and URL-encoded forms, by a mask of the **same length** (``<secret-1*****>``), so
-  that multiplexed frame sizes and chunk boundaries stay right.
+  ``HOSTNAME``, ``TERM``). A value that only appears in responses (the image's own ``ENV``)
+  becomes ``<redacted>``;
+- every ``Env`` value the test sends (of at least 4 bytes: shorter ones cannot be told apart
+  from other text), from then on **everywhere else too** — the container's logs, exec output,
+  a command line, any header, body or chunk, framed or not — by a same-length mask named after
+  its key (``<API_TOKEN***>``);
+- every registered literal secret, anywhere (path, query, headers, bodies, chunks), by a mask of
+  the **same length** (``<secret-1*****>``).
+
+Both kinds are masked in every form they take in traffic: raw, JSON-escaped, URL-encoded and
+base64 (standard and URL-safe, at any alignment, once at least 6 bytes of the value are
+encoded). Same-length masks keep multiplexed frame sizes and chunk boundaries right.
 
 Placeholders depend only on the order in which the test sends values, so replaying a test
 redacts its live requests to exactly the recorded text and matching works. On replay the
@@ -24,9 +32,10 @@ never held them.
 
 from __future__ import annotations
 
+import base64
 import re
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
 import msgspec
@@ -46,6 +55,7 @@ MIN_SECRET_LENGTH: Final = 4
 
 _AUTH_PATH = re.compile(r"^(?:/v\d+\.\d+)?/auth$")
 _PLACEHOLDER = re.compile(r"<redacted(?::[^>]*)?>")
+_MASK = re.compile(r"<[\w#.-]*\**>|\*+")
 
 
 class Redactor:
@@ -63,6 +73,7 @@ class Redactor:
         self.keep_env = frozenset(keep_env)
         self._secrets: list[str] = []
         self._masks: list[tuple[bytes, bytes]] = []  # (form, same-length mask), longest first
+        self._taken: set[bytes] = set()  # the masks in use, so that each one restores one form
         self._env: dict[tuple[str, str], str] = {}  # (key, value) -> placeholder
         self._env_counts: dict[str, int] = {}
         for secret in secrets:
@@ -87,10 +98,17 @@ class Redactor:
         if value in self._secrets:
             return
         self._secrets.append(value)
+        self._add_masks(value, lambda index: (f"<secret-{index}", f"<{index}"))
+
+    def _add_masks(self, value: str, labels: Callable[[int], Sequence[str]]) -> None:
+        """Mask every form of ``value``; ``labels(n)`` gives the mask texts to try for the
+        n-th mask (each is padded with ``*`` to the form's length and closed by ``>``)."""
         known = {form for form, _ in self._masks}
         for form in secret_forms(value):
             if form not in known:
-                self._masks.append((form, _mask(len(self._masks) + 1, len(form))))
+                mask = _mask(labels(len(self._masks) + 1), len(form), self._taken)
+                self._taken.add(mask)
+                self._masks.append((form, mask))
         self._masks.sort(key=lambda pair: -len(pair[0]))
 
     # -- requests (the same on record and replay) -------------------------------------------
@@ -169,8 +187,11 @@ class Redactor:
             return known
         count = self._env_counts.get(key, 0) + 1
         self._env_counts[key] = count
-        placeholder = f"<redacted:{key}>" if count == 1 else f"<redacted:{key}#{count}>"
+        name = key if count == 1 else f"{key}#{count}"
+        placeholder = f"<redacted:{name}>"
         self._env[(key, value)] = placeholder
+        if len(value.encode("utf-8")) >= MIN_SECRET_LENGTH:
+            self._add_masks(value, lambda index: (f"<{name}", f"<env-{index}", f"<e{index}"))
         return placeholder
 
     def _response_placeholder(self, key: str, value: str) -> str:
@@ -178,27 +199,51 @@ class Redactor:
 
 
 def secret_forms(value: str) -> list[bytes]:
-    """The byte forms a secret takes in traffic: raw UTF-8, JSON-escaped, URL-encoded."""
+    """The byte forms a secret takes in traffic: raw UTF-8, JSON-escaped, URL-encoded, and the
+    stretches of its base64 encodings that do not depend on the bytes around it."""
+    raw = value.encode("utf-8")
     forms = [
-        value.encode("utf-8"),
+        raw,
         msgspec.json.encode(value)[1:-1],
         urllib.parse.quote(value, safe="").encode("ascii"),
+        *base64_forms(raw),
     ]
+    return list(dict.fromkeys(forms))
+
+
+def base64_forms(data: bytes) -> list[bytes]:
+    """What ``data`` always looks like inside a longer base64 text, standard or URL-safe.
+
+    Base64 encodes 3 bytes as 4 characters, so ``data`` starts at one of 3 offsets in a group;
+    for each, the characters of the groups made of ``data``'s bytes alone are fixed. Stretches
+    of fewer than 8 characters (6 bytes) are left out: they would match unrelated text.
+    """
+    forms: list[bytes] = []
+    for offset in range(3):
+        skip = (3 - offset) % 3  # bytes of ``data`` in a group shared with earlier bytes
+        whole = (len(data) - skip) // 3 * 3
+        if whole < 6:
+            continue
+        chunk = data[skip : skip + whole]
+        forms += [base64.b64encode(chunk), base64.urlsafe_b64encode(chunk)]
     return list(dict.fromkeys(forms))
 
 
 def is_placeholder(text: str) -> bool:
     """Whether ``text`` is (or is made of) redaction placeholders or masks."""
     return bool(text) and (
-        _PLACEHOLDER.fullmatch(text) is not None or re.fullmatch(r"<[\w-]*\**>", text) is not None
+        _PLACEHOLDER.fullmatch(text) is not None or _MASK.fullmatch(text) is not None
     )
 
 
-def _mask(index: int, length: int) -> bytes:
-    """A mask of exactly ``length`` bytes, unique per ``index`` when there is room for it."""
-    for label in (f"<secret-{index}", f"<{index}"):
-        if len(label) + 1 <= length:
-            return (label + "*" * (length - len(label) - 1) + ">").encode("ascii")
+def _mask(labels: Sequence[str], length: int, taken: set[bytes]) -> bytes:
+    """A mask of exactly ``length`` bytes from the first of ``labels`` that fits and is not
+    ``taken``; ``*`` only when none does."""
+    for label in labels:
+        if len(label.encode("utf-8")) + 1 <= length:
+            mask = (label + "*" * (length - len(label.encode("utf-8")) - 1) + ">").encode("utf-8")
+            if mask not in taken:
+                return mask
     return b"*" * length
 
 

@@ -108,7 +108,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         if record_mode == "none" and not exists:
             raise CassetteNotFoundError(
                 f"cassette file {self.path} does not exist; record it first (record_mode='once', "
-                "or pytest --record-mode=once)",
+                "or pytest --docker-record-mode=once)",
                 path=str(self.path),
             )
         self._old: list[Interaction] = []
@@ -204,13 +204,14 @@ class CassetteTransport(httpx.AsyncBaseTransport):
     async def _redacted_request(self, request: httpx.Request) -> RecordedRequest:
         data = await _read_body(request)
         redactor = self.redactor
-        path = redactor.text(request.url.path)
         content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         body: Body | None = None
         if len(data) > BINARY_BODY_LIMIT or (data and content_type in OPAQUE_CONTENT_TYPES):
             body = Body.digest_of(data)
         elif data:
-            body = Body.from_bytes(redactor.request_body(path, data))
+            # The body first: the Env values it carries are masked in the path and query too.
+            body = Body.from_bytes(redactor.request_body(request.url.path, data))
+        path = redactor.text(request.url.path)
         return RecordedRequest(
             method=request.method,
             path=path,
@@ -301,7 +302,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             lines.extend(f"  {line}" for line in nearest)
         lines.append(
             f"Cassette {self.path} (record_mode={self.record_mode!r}); to record new requests "
-            "use record_mode='new_episodes' (pytest --record-mode=new_episodes)."
+            "use record_mode='new_episodes' (pytest --docker-record-mode=new_episodes)."
         )
         return UnmatchedRequestError(
             "\n".join(lines), request=live.describe(), nearest=nearest, path=str(self.path)

@@ -1,15 +1,26 @@
-"""The pytest plugin (entry point ``pytest11``), loaded automatically once the package is installed.
+"""The pytest plugin: cassettes for tests of container code. **Opt-in**: nothing loads it by itself.
 
-- ``--record-mode={none,once,new_episodes,all}`` (default ``none``: replay only).
-- ``@pytest.mark.cassette("name", record_mode=None, allow_unplayed=False, pace=None,
+Installing the package changes no one's pytest (it has no ``pytest11`` entry point). Enable it
+where it is wanted, in the root ``conftest.py``::
+
+    pytest_plugins = ["lightshuttle_runtime.testing.pytest_plugin"]
+
+or with ``-p lightshuttle_runtime.testing.pytest_plugin`` (on the command line or in
+``addopts``). Its names are its own, so it sits beside pytest-recording or pytest-vcr (whose
+option is ``--record-mode`` / ``--vcr-record``, marker ``vcr``) and pytest-docker-tools (whose
+fixture is ``docker_client``):
+
+- ``--docker-record-mode={none,once,new_episodes,all}`` (default ``none``: replay only).
+- ``@pytest.mark.docker_cassette("name", record_mode=None, allow_unplayed=False, pace=None,
   rechunk=None, secrets=())``: all optional. The cassette defaults to
-  ``<test dir>/cassettes/<module>/<test name>.json``; a relative name is taken under
-  ``<test dir>/cassettes/`` (``.json`` added when missing). The test name keeps its parameters
-  except ``anyio_backend``: a test records once and replays on asyncio and trio alike.
-- Fixtures: ``cassette`` (the :class:`CassetteTransport`), ``docker_client`` (a
-  :class:`~lightshuttle_runtime.DockerClient` on it; recording goes to the engine at
-  ``DOCKER_HOST``) and ``docker_runtime`` (a ``DockerRuntime`` on that client). The async
-  fixtures need the anyio plugin (mark the test ``@pytest.mark.anyio``).
+  ``<test dir>/cassettes/<module>/<test name>.json`` (next to the test file); a relative name
+  is taken under ``<test dir>/cassettes/`` (``.json`` added when missing). The test name keeps
+  its parameters except ``anyio_backend``: a test records once and replays on asyncio and trio
+  alike.
+- Fixtures: ``docker_cassette`` (the :class:`CassetteTransport`), ``docker_cassette_client``
+  (a :class:`~lightshuttle_runtime.DockerClient` on it; recording goes to the engine at
+  ``DOCKER_HOST``) and ``docker_cassette_runtime`` (a ``DockerRuntime`` on that client). The
+  async fixtures need the anyio plugin (mark the test ``@pytest.mark.anyio``).
 
 At the end of a test that passed, a recording cassette is saved and a replaying one must have
 played every interaction (``allow_unplayed=True`` lifts that). A failed test saves nothing.
@@ -34,16 +45,22 @@ if TYPE_CHECKING:
     from lightshuttle_runtime.runtime import DockerRuntime
 
 __all__ = [
+    "MARKER",
+    "RECORD_MODE_OPTION",
     "CassetteOptions",
-    "cassette",
     "cassette_options",
     "cassette_test_name",
     "default_cassette_path",
-    "docker_client",
-    "docker_runtime",
+    "docker_cassette",
+    "docker_cassette_client",
+    "docker_cassette_runtime",
     "finish_cassette",
     "record_mode",
 ]
+
+#: The marker's name, and the command-line option of the record mode.
+MARKER = "docker_cassette"
+RECORD_MODE_OPTION = "--docker-record-mode"
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 _UNSAFE = re.compile(r"[^\w.=+,@-]")
@@ -52,7 +69,7 @@ _UNSAFE = re.compile(r"[^\w.=+,@-]")
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("lightshuttle-runtime", "cassettes (lightshuttle_runtime.testing)")
     group.addoption(
-        "--record-mode",
+        RECORD_MODE_OPTION,
         dest="lightshuttle_record_mode",
         default="none",
         choices=RECORD_MODES,
@@ -64,8 +81,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "cassette(name=None, *, record_mode=None, allow_unplayed=False, pace=None, rechunk=None, "
-        "secrets=()): the cassette the `cassette`/`docker_client` fixtures replay or record "
+        f"{MARKER}(name=None, *, record_mode=None, allow_unplayed=False, pace=None, "
+        "rechunk=None, secrets=()): the cassette the `docker_cassette`/`docker_cassette_client` "
+        "fixtures replay or record "
         "(lightshuttle_runtime.testing)",
     )
 
@@ -81,7 +99,7 @@ def pytest_runtest_makereport(
 
 @dataclass(frozen=True, slots=True)
 class CassetteOptions:
-    """The ``cassette`` marker's arguments."""
+    """The ``docker_cassette`` marker's arguments."""
 
     name: str | None = None
     record_mode: RecordMode | None = None
@@ -92,8 +110,8 @@ class CassetteOptions:
 
 
 def cassette_options(item: pytest.Item) -> CassetteOptions:
-    """The options of the nearest ``cassette`` marker (defaults when there is none)."""
-    marker = item.get_closest_marker("cassette")
+    """The options of the nearest ``docker_cassette`` marker (defaults when there is none)."""
+    marker = item.get_closest_marker(MARKER)
     if marker is None:
         return CassetteOptions()
     kwargs = dict(marker.kwargs)
@@ -102,12 +120,12 @@ def cassette_options(item: pytest.Item) -> CassetteOptions:
         return CassetteOptions(*marker.args, **kwargs)
     except TypeError as exc:
         raise pytest.UsageError(
-            f"{item.nodeid}: bad @pytest.mark.cassette arguments: {exc}"
+            f"{item.nodeid}: bad @pytest.mark.{MARKER} arguments: {exc}"
         ) from None
 
 
 def record_mode(config: pytest.Config, options: CassetteOptions | None = None) -> RecordMode:
-    """The marker's record mode, else ``--record-mode``."""
+    """The marker's record mode, else ``--docker-record-mode``."""
     if options is not None and options.record_mode is not None:
         return options.record_mode
     # The default covers a conftest that asks while this plugin is not loaded (-p no:...).
@@ -173,7 +191,7 @@ def engine_transport() -> TransportSource:
 
 
 @pytest.fixture
-def cassette(request: pytest.FixtureRequest) -> Iterator[CassetteTransport]:
+def docker_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteTransport]:
     """The test's :class:`CassetteTransport` (see the module docstring for naming and modes)."""
     options = cassette_options(request.node)
     transport = CassetteTransport(
@@ -190,20 +208,23 @@ def cassette(request: pytest.FixtureRequest) -> Iterator[CassetteTransport]:
 
 
 @pytest.fixture
-async def docker_client(cassette: CassetteTransport) -> AsyncIterator[DockerClient]:
-    """A :class:`~lightshuttle_runtime.DockerClient` whose every request goes to ``cassette``."""
+async def docker_cassette_client(
+    docker_cassette: CassetteTransport,
+) -> AsyncIterator[DockerClient]:
+    """A :class:`~lightshuttle_runtime.DockerClient` whose every request goes to
+    ``docker_cassette``."""
     from lightshuttle_runtime import DockerClient
 
-    async with DockerClient(_named_host(), transport=cassette) as client:
+    async with DockerClient(_named_host(), transport=docker_cassette) as client:
         yield client
 
 
 @pytest.fixture
-async def docker_runtime(docker_client: DockerClient) -> DockerRuntime:
-    """A ``DockerRuntime`` on ``docker_client``."""
+async def docker_cassette_runtime(docker_cassette_client: DockerClient) -> DockerRuntime:
+    """A ``DockerRuntime`` on ``docker_cassette_client``."""
     from lightshuttle_runtime.runtime import DockerRuntime
 
-    return DockerRuntime(docker_client)
+    return DockerRuntime(docker_cassette_client)
 
 
 def _named_host() -> str | None:
