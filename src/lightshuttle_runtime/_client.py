@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import httpx
 
@@ -18,7 +19,7 @@ from ._config import (
 )
 from ._errors import InvalidArgumentError
 from ._resource import AsyncResource
-from ._session import EngineSession
+from ._session import EngineSession, QueryValue
 from .api import (
     ArchivesAPI,
     BuildAPI,
@@ -110,6 +111,51 @@ class DockerClient(AsyncResource):
             DockerConnectionError: the engine could not be reached.
         """
         return await self._session.api_version()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        json: Any = None,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = -1.0,
+        versioned: bool = True,
+    ) -> httpx.Response:
+        """Send any API request: the escape hatch for endpoints not modelled yet.
+
+        ``await docker.request("GET", "/info")`` sends ``GET /v1.xx/info`` (the negotiated
+        version is prefixed unless ``versioned=False``) and returns the read response:
+        ``.json()`` gives the engine's JSON as plain ``dict``/``list``, ``.content`` the raw
+        bytes. Query values follow the models' rules (bools as ``1``/``0``, mappings as JSON,
+        ``None`` left out); ``json`` (a msgspec Struct or plain value) is encoded as the body.
+
+        Args:
+            path: the API path, starting with ``/`` (``"/containers/abc/json"``).
+            timeout: read timeout in seconds; ``-1`` the client's request timeout, ``None`` none.
+
+        Raises:
+            InvalidArgumentError: ``path`` does not start with ``/``, or both ``json`` and
+                ``body`` are given.
+            EngineError: an error status, as its typed subclass (404 NotFoundError...).
+            DockerConnectionError, DockerTimeout: the engine is unreachable or too slow.
+        """
+        if not path.startswith("/"):
+            raise InvalidArgumentError(f"path must start with '/', not {path!r}")
+        if json is not None and body is not None:
+            raise InvalidArgumentError("give either json= or body=, not both")
+        return await self._session.send(
+            method.upper(),
+            path,
+            params=params,
+            json=json,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            versioned=versioned,
+        )
 
     async def aclose(self) -> None:
         """Close every connection. The client must not be used afterwards."""

@@ -227,10 +227,13 @@ class EngineSession:
         timeout: float | None = -1.0,
         versioned: bool = True,
         stream: bool = False,
+        json: Any = None,
     ) -> httpx.Response:
         """Send a request and return the response, raising a typed error for an error status.
 
         Args:
+            json: a msgspec Struct (or plain JSON value) sent as the JSON body; the one place
+                request bodies are encoded (instead of ``body``/``content_type``).
             timeout: the read timeout in seconds; ``-1`` (the default) means the session's request
                 timeout, ``None`` means none (streams).
             stream: leave the body unread (the caller must ``aclose()`` the response).
@@ -251,6 +254,8 @@ class EngineSession:
             await self.api_version()
         if timeout is not None and timeout < 0:
             timeout = self.timeouts.request
+        if json is not None:
+            body, content_type = _JSON_ENCODER.encode(json), _JSON_TYPE
         request = self.build_request(
             method,
             path,
@@ -292,8 +297,7 @@ class EngineSession:
             method,
             path,
             params=params,
-            body=None if json is None else _JSON_ENCODER.encode(json),
-            content_type=None if json is None else _JSON_TYPE,
+            json=json,
             timeout=timeout,
         )
         return decode_json(response.content, type_, method=method, path=path)

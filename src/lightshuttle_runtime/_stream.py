@@ -8,7 +8,14 @@ the ``async with`` block, breaking out of it, or cancelling it closes the connec
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+)
 from typing import Generic, Self, TypeVar, cast
 
 import anyio
@@ -16,10 +23,10 @@ import httpx
 
 from ._errors import DecodeError, DockerError
 from ._resource import AsyncResource
-from ._session import EngineSession, translate_transport_error
+from ._session import EngineSession, QueryValue, translate_transport_error
 from ._streams._base import Decoder
 
-__all__ = ["EngineStream"]
+__all__ = ["EngineStream", "open_stream"]
 
 T = TypeVar("T")
 
@@ -151,3 +158,24 @@ def _sent_path(response: httpx.Response, default: str) -> str:
         return response.request.url.path
     except RuntimeError:  # a response built without its request
         return default
+
+
+def open_stream(
+    session: EngineSession,
+    method: str,
+    path: str,
+    decoder_for: Callable[[httpx.Response], Decoder[T]],
+    *,
+    params: Mapping[str, QueryValue] | None = None,
+    check: Callable[[T], None] | None = None,
+) -> EngineStream[T]:
+    """An :class:`EngineStream` of ``method path`` (no read timeout) decoded by ``decoder_for``.
+
+    The one way a streaming endpoint opens its body: the request is sent when the stream is
+    entered, with the body left unread for the decoder.
+    """
+
+    async def open_response() -> httpx.Response:
+        return await session.send(method, path, params=params, timeout=None, stream=True)
+
+    return EngineStream(session, method, path, open_response, decoder_for, check)

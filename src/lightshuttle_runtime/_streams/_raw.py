@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._multiplexed import STDOUT, Frame
 
-__all__ = ["RawDecoder"]
+__all__ = ["ChunkDecoder", "RawDecoder"]
 
 
 class RawDecoder:
@@ -29,4 +29,19 @@ class RawDecoder:
 
     def close(self) -> list[Frame]:
         """Return ``[]``: a raw stream cannot end inside an item."""
+        return []
+
+
+class ChunkDecoder:
+    """The decoder of a plain byte body (a tar archive, an export): each non-empty chunk is
+    passed on as it is."""
+
+    __slots__ = ()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Return ``[data]``, or ``[]`` for an empty chunk."""
+        return [bytes(data)] if data else []
+
+    def close(self) -> list[bytes]:
+        """Return ``[]``: a byte body cannot end inside an item."""
         return []

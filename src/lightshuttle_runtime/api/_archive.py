@@ -20,6 +20,7 @@ import msgspec
 from .._errors import DecodeError, DockerError, InvalidArgumentError
 from .._session import EngineSession
 from .._stream import EngineStream
+from .._streams._raw import ChunkDecoder
 from .._tar import extract_tar, write_tar
 from .._validate import check_identifier
 from ..models import ContainerPathStat
@@ -54,18 +55,6 @@ def decode_path_stat(header: str | None, *, method: str, path: str) -> Container
         ) from exc
 
 
-class _Chunks:
-    """The decoder of a plain byte body: each non-empty chunk is passed on as it is."""
-
-    __slots__ = ()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        return [bytes(data)] if data else []
-
-    def close(self) -> list[bytes]:
-        return []
-
-
 class ArchiveStream(EngineStream[bytes]):
     """The tar body of ``GET /containers/{id}/archive`` as byte chunks, plus the path's stat.
 
@@ -83,10 +72,10 @@ class ArchiveStream(EngineStream[bytes]):
         super().__init__(session, "GET", path, open_response, self._decoder_for)
         self._request_path = path
 
-    def _decoder_for(self, response: httpx.Response) -> _Chunks:
+    def _decoder_for(self, response: httpx.Response) -> ChunkDecoder:
         self._opened = True
         self._stat_header = response.headers.get(STAT_HEADER)
-        return _Chunks()
+        return ChunkDecoder()
 
     @property
     def stat(self) -> ContainerPathStat:

@@ -1,4 +1,5 @@
-"""Container endpoints: create, start, stop, kill, remove, inspect, list, wait, logs."""
+"""Container endpoints: create, start, stop, restart, kill, pause, rename, update, remove,
+inspect, list, top, changes, export, prune, wait, logs."""
 
 from __future__ import annotations
 
@@ -11,22 +12,29 @@ import httpx
 from .._errors import InvalidArgumentError
 from .._resource import AsyncResource
 from .._session import EngineSession, QueryValue, decode_json
-from .._stream import EngineStream
+from .._stream import EngineStream, open_stream
 from .._streams import Frame, StampedFrame
 from .._streams._logs import LogDecoder
+from .._streams._raw import ChunkDecoder
 from .._validate import Filters, check_identifier, check_name, normalize_filters
 from ..models import (
     ContainerCreateRequest,
     ContainerCreateResponse,
     ContainerInspect,
+    ContainerPruneResponse,
     ContainerSummary,
+    ContainerTopResponse,
+    ContainerUpdateRequest,
+    ContainerUpdateResponse,
     ContainerWaitResponse,
+    FilesystemChange,
 )
 
 __all__ = ["ContainerWaiter", "ContainersAPI", "WaitCondition"]
 
 WaitCondition = Literal["not-running", "next-exit", "removed"]
 ContainerList = list[ContainerSummary]
+ChangeList = list[FilesystemChange]
 
 
 class ContainersAPI:
@@ -93,18 +101,7 @@ class ContainersAPI:
             InvalidArgumentError: ``t`` is negative.
             NotFoundError: no such container.
         """
-        if t is not None and t < 0:
-            raise _negative("t", t)
-        seconds = None if t is None else math.ceil(t)
-        request_timeout = self._session.timeouts.request
-        timeout = None if request_timeout is None else request_timeout + (seconds or 10)
-        response = await self._session.send(
-            "POST",
-            f"/containers/{check_identifier(container)}/stop",
-            params={"t": seconds, "signal": signal},
-            timeout=timeout,
-        )
-        return response.status_code != 304
+        return await self._send_with_grace("stop", container, t, signal=signal)
 
     async def kill(self, container: str, *, signal: str | None = None) -> None:
         """``POST /containers/{id}/kill`` with ``signal`` (default ``SIGKILL``).
@@ -136,6 +133,155 @@ class ContainersAPI:
             f"/containers/{check_identifier(container)}",
             params={"force": force or None, "v": v or None, "link": link or None},
         )
+
+    async def restart(self, container: str, *, t: float | None = None) -> None:
+        """``POST /containers/{id}/restart``: stop (after a grace period) and start again.
+
+        Every API version; a stopped container is simply started.
+
+        Args:
+            t: grace period in seconds before the kill (rounded up; ``None`` = the container's
+                ``StopTimeout`` or 10 s). The request timeout is extended by it.
+
+        Raises:
+            InvalidArgumentError: ``t`` is negative.
+            NotFoundError: no such container.
+        """
+        await self._send_with_grace("restart", container, t)
+
+    async def pause(self, container: str) -> None:
+        """``POST /containers/{id}/pause``: freeze its processes (cgroup freezer); any API version.
+
+        Raises:
+            NotFoundError: no such container.
+            ConflictError: it is not running or already paused (Docker 409, Podman 500).
+        """
+        await self._session.send("POST", f"/containers/{check_identifier(container)}/pause")
+
+    async def unpause(self, container: str) -> None:
+        """``POST /containers/{id}/unpause``: resume a paused container; every API version.
+
+        Raises:
+            NotFoundError: no such container.
+            ConflictError: it is not paused (Docker 409, Podman 500).
+        """
+        await self._session.send("POST", f"/containers/{check_identifier(container)}/unpause")
+
+    async def rename(self, container: str, name: str) -> None:
+        """``POST /containers/{id}/rename?name=``: give the container a new name; every API version.
+
+        Raises:
+            InvalidArgumentError: ``name`` would be rejected (checked before sending).
+            NotFoundError: no such container.
+            ConflictError: ``name`` is in use (Docker 409, Podman 500).
+        """
+        await self._session.send(
+            "POST",
+            f"/containers/{check_identifier(container)}/rename",
+            params={"name": check_name(name)},
+        )
+
+    async def update(
+        self, container: str, update: ContainerUpdateRequest
+    ) -> ContainerUpdateResponse:
+        """``POST /containers/{id}/update``: change resources and restart policy in place.
+
+        Every API version (restart policy since 1.22). Fields of ``update`` left at ``None``
+        keep their value; units are those of :class:`ContainerUpdateRequest`.
+
+        Returns:
+            The engine's warnings.
+
+        Raises:
+            NotFoundError: no such container.
+            BadRequestError: the engine refuses a value (e.g. a memory limit below 6 MB, or
+                ``memory`` above ``memory_swap``).
+        """
+        return await self._session.request_json(
+            "POST",
+            f"/containers/{check_identifier(container)}/update",
+            ContainerUpdateResponse,
+            json=update,
+        )
+
+    async def top(self, container: str, *, ps_args: str | None = None) -> ContainerTopResponse:
+        """``GET /containers/{id}/top``: the processes running in the container.
+
+        Every API version. ``ps_args`` are the ``ps`` options (default ``-ef``); Podman takes
+        its own descriptors instead (``"user pid comm"``), so the columns differ by engine.
+
+        Raises:
+            NotFoundError: no such container.
+            ConflictError: it is not running (Docker 409, Podman 409/500).
+        """
+        return await self._session.request_json(
+            "GET",
+            f"/containers/{check_identifier(container)}/top",
+            ContainerTopResponse,
+            params={"ps_args": ps_args},
+        )
+
+    async def changes(self, container: str) -> ChangeList:
+        """``GET /containers/{id}/changes``: what changed in its filesystem since it was created.
+
+        Every API version. An unchanged container gives ``[]`` (Docker sends ``null``).
+
+        Raises:
+            NotFoundError: no such container.
+        """
+        found = await self._session.request_json(
+            "GET",
+            f"/containers/{check_identifier(container)}/changes",
+            ChangeList | None,  # type: ignore[arg-type]
+        )
+        return list(found or [])
+
+    def export(self, container: str) -> EngineStream[bytes]:
+        """``GET /containers/{id}/export``: the container's whole filesystem as a tar stream.
+
+        Every API version. Use as ``async with client.containers.export(id) as tar:`` then
+        ``async for chunk in tar`` (byte chunks of the uncompressed tar, as they arrive).
+
+        Raises:
+            NotFoundError: no such container (when the stream opens).
+            StreamInterruptedError: the engine went away mid-stream.
+        """
+        path = f"/containers/{check_identifier(container)}/export"
+        return open_stream(self._session, "GET", path, lambda _response: ChunkDecoder())
+
+    async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
+        """``POST /containers/prune``: remove every stopped container matching ``filters``.
+
+        Since API 1.25. ``filters``: ``until`` (a time or duration), ``label``
+        (``"key"``/``"key=value"``), ``label!``. Without filters this removes **every**
+        stopped container of the engine.
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings.
+            ConflictError: another prune is running.
+        """
+        return await self._session.request_json(
+            "POST",
+            "/containers/prune",
+            ContainerPruneResponse,
+            params={"filters": normalize_filters(filters)},
+        )
+
+    async def _send_with_grace(
+        self, action: str, container: str, t: float | None, *, signal: str | None = None
+    ) -> bool:
+        if t is not None and t < 0:
+            raise _negative("t", t)
+        seconds = None if t is None else math.ceil(t)
+        request_timeout = self._session.timeouts.request
+        timeout = None if request_timeout is None else request_timeout + (seconds or 10)
+        response = await self._session.send(
+            "POST",
+            f"/containers/{check_identifier(container)}/{action}",
+            params={"t": seconds, "signal": signal},
+            timeout=timeout,
+        )
+        return response.status_code != 304
 
     async def inspect(self, container: str) -> ContainerInspect:
         """``GET /containers/{id}/json``: configuration and state.

@@ -1,4 +1,5 @@
-"""Image endpoints: inspect, pull and import (``POST /images/create``)."""
+"""Image endpoints: list, inspect, history, pull, import (``POST /images/create``), tag,
+remove, prune."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ from .._session import EngineSession, QueryValue
 from .._stream import EngineStream
 from .._streams import JSONLinesDecoder
 from .._streams._progress import raise_for_progress_error
-from .._validate import check_identifier
-from ..models import ImageInspect, ProgressMessage
+from .._validate import Filters, check_identifier, normalize_filters
+from ..models import (
+    ImageHistoryItem,
+    ImageInspect,
+    ImagePruneResponse,
+    ImageSummary,
+    ProgressMessage,
+)
 
 __all__ = ["ImagesAPI", "encode_registry_auth"]
+
+ImageList = list[ImageSummary]
+ImageHistory = list[ImageHistoryItem]
 
 
 def encode_registry_auth(auth: Mapping[str, str]) -> str:
@@ -132,6 +142,60 @@ class ImagesAPI:
             "DELETE",
             f"/images/{check_identifier(name, what='image name')}",
             params={"force": force or None, "noprune": noprune or None},
+        )
+
+    async def list(
+        self, *, all_: bool = False, digests: bool = False, filters: Filters | None = None
+    ) -> ImageList:
+        """``GET /images/json``: the images present on the engine.
+
+        Args:
+            all_: include intermediate images (the API's ``all``).
+            digests: fill ``repo_digests`` (API 1.41 and Podman send them anyway).
+            filters: ``reference`` (``"busybox:*"``), ``label`` (``"key"``/``"key=value"``),
+                ``dangling`` (``"true"``), ``before``/``since`` (an image), ``until``
+                (API 1.50).
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings.
+        """
+        params: dict[str, QueryValue] = {
+            "all": all_ or None,
+            "digests": digests or None,
+            "filters": normalize_filters(filters),
+        }
+        return await self._session.request_json(
+            "GET", "/images/json", ImageList, params=params
+        )
+
+    async def history(self, name: str) -> ImageHistory:
+        """``GET /images/{name}/history``: the image's layers, newest first; every API version.
+
+        Raises:
+            NotFoundError: no such image.
+        """
+        return await self._session.request_json(
+            "GET",
+            f"/images/{check_identifier(name, what='image name')}/history",
+            ImageHistory,
+        )
+
+    async def prune(
+        self, *, dangling: bool = True, filters: Filters | None = None
+    ) -> ImagePruneResponse:
+        """``POST /images/prune``: remove unused images matching ``filters``.
+
+        Since API 1.25. ``dangling=True`` (the engine's default) removes only untagged images;
+        ``False`` every image no container uses. ``filters``: ``until``, ``label``,
+        ``label!``. Without filters this acts on **every** image of the engine.
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings.
+        """
+        merged: dict[str, list[str]] = dict(normalize_filters(filters) or {})
+        merged["dangling"] = ["true" if dangling else "false"]
+        return await self._session.request_json(
+            "POST", "/images/prune", ImagePruneResponse, params={"filters": merged}
         )
 
     def _progress_stream(

@@ -17,6 +17,7 @@ from ..models import (
     NetworkCreateRequest,
     NetworkCreateResponse,
     NetworkDisconnectRequest,
+    NetworkPruneResponse,
 )
 
 __all__ = ["NetworksAPI"]
@@ -166,10 +167,25 @@ class NetworksAPI:
         body = NetworkDisconnectRequest(container=check_identifier(container), force=force or None)
         await self._post_json(f"/networks/{_network(network)}/disconnect", body)
 
-    async def _post_json(self, path: str, body: msgspec.Struct) -> None:
-        await self._session.send(
-            "POST", path, body=msgspec.json.encode(body), content_type="application/json"
+    async def prune(self, *, filters: Filters | None = None) -> NetworkPruneResponse:
+        """``POST /networks/prune``: remove every unused custom network matching ``filters``.
+
+        Since API 1.25. ``filters``: ``until`` (a time or duration), ``label``
+        (``"key"``/``"key=value"``), ``label!``. Without filters this removes **every** unused
+        network of the engine (predefined ones are kept).
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings.
+        """
+        return await self._session.request_json(
+            "POST",
+            "/networks/prune",
+            NetworkPruneResponse,
+            params={"filters": normalize_filters(filters)},
         )
+
+    async def _post_json(self, path: str, body: msgspec.Struct) -> None:
+        await self._session.send("POST", path, json=body)
 
 
 def _network(value: str) -> str:

@@ -1,9 +1,9 @@
-"""System endpoints: ``GET /_ping``, ``GET /version``."""
+"""System endpoints: ``GET /_ping``, ``GET /version``, ``GET /info``, ``GET /system/df``."""
 
 from __future__ import annotations
 
 from .._session import EngineSession, decode_json
-from ..models import PingInfo, SystemVersion
+from ..models import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 
 __all__ = ["SystemAPI"]
 
@@ -41,3 +41,22 @@ class SystemAPI:
         """
         response = await self._session.send("GET", "/version")
         return decode_json(response.content, SystemVersion, method="GET", path="/version")
+
+    async def info(self) -> SystemInfo:
+        """``GET /info``: the engine's host, storage driver and object counts; every API version.
+
+        Raises:
+            DecodeError: the answer does not match :class:`SystemInfo`.
+        """
+        return await self._session.request_json("GET", "/info", SystemInfo)
+
+    async def df(self) -> SystemDataUsage:
+        """``GET /system/df``: disk usage of images, containers, volumes and build cache.
+
+        Since API 1.25 (``type`` to pick parts since 1.42: not used, every part is asked for).
+        This can take seconds on an engine with many objects; the request timeout applies.
+
+        Raises:
+            DecodeError: the answer does not match :class:`SystemDataUsage`.
+        """
+        return await self._session.request_json("GET", "/system/df", SystemDataUsage)

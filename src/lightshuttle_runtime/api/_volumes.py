@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from .._errors import NotFoundError
 from .._session import EngineSession
 from .._validate import Filters, check_identifier, check_name, normalize_filters
-from ..models import Volume, VolumeCreateRequest, VolumeListResponse
+from ..models import Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse
 
 __all__ = ["VolumesAPI"]
 
@@ -93,6 +93,26 @@ class VolumesAPI:
         except NotFoundError:
             if not missing_ok:
                 raise
+
+    async def prune(
+        self, *, filters: Filters | None = None, all_: bool = False
+    ) -> VolumePruneResponse:
+        """``POST /volumes/prune``: remove every unused volume matching ``filters``.
+
+        Since API 1.25. ``filters``: ``label`` (``"key"``/``"key=value"``), ``label!``.
+        Since API 1.42 Docker prunes only *anonymous* volumes unless ``all_`` (the filter
+        ``all=true``; older Docker and Podman prune named ones too and ignore it). Without
+        filters this removes every unused volume of the engine.
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings.
+        """
+        merged: dict[str, list[str]] = dict(normalize_filters(filters) or {})
+        if all_:
+            merged["all"] = ["true"]
+        return await self._session.request_json(
+            "POST", "/volumes/prune", VolumePruneResponse, params={"filters": merged or None}
+        )
 
 
 def _volume(value: str) -> str:

@@ -10,6 +10,7 @@ writes for "unset" (``""``, ``0``, ``[]``), so partial answers still decode.
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 import msgspec
@@ -19,14 +20,19 @@ from ._base import Model, Timestamp
 __all__ = [
     "Address",
     "BindOptions",
+    "ChangeKind",
     "ContainerConfig",
     "ContainerCreateRequest",
     "ContainerCreateResponse",
     "ContainerInspect",
+    "ContainerPruneResponse",
     "ContainerState",
     "ContainerSummary",
     "ContainerSummaryHostConfig",
     "ContainerSummaryNetworkSettings",
+    "ContainerTopResponse",
+    "ContainerUpdateRequest",
+    "ContainerUpdateResponse",
     "ContainerWaitExitError",
     "ContainerWaitResponse",
     "DeviceMapping",
@@ -34,6 +40,7 @@ __all__ = [
     "DriverData",
     "EndpointIPAMConfig",
     "EndpointSettings",
+    "FilesystemChange",
     "Health",
     "HealthConfig",
     "HealthSummary",
@@ -618,3 +625,65 @@ class ContainerWaitResponse(Model):
 
     status_code: int
     error: ContainerWaitExitError | None = None
+
+
+class ContainerUpdateRequest(Model):
+    """Body of ``POST /containers/{id}/update``: the resources and restart policy to change.
+
+    Units as in :class:`HostConfig`: ``memory``, ``memory_reservation`` and ``memory_swap``
+    (memory + swap, -1 unlimited) in **bytes**; ``nano_cpus`` in 10⁻⁹ CPUs; ``cpu_period`` and
+    ``cpu_quota`` in **microseconds**; ``cpu_shares`` and ``blkio_weight`` relative weights;
+    ``pids_limit`` 0 or -1 for unlimited. Fields left at ``None`` keep their value.
+    """
+
+    cpu_shares: int | None = None
+    memory: int | None = None
+    memory_reservation: int | None = None
+    memory_swap: int | None = None
+    nano_cpus: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    blkio_weight: int | None = None
+    pids_limit: int | None = None
+    restart_policy: RestartPolicy | None = None
+
+
+class ContainerUpdateResponse(Model):
+    """``POST /containers/{id}/update`` answer: the engine's warnings (Podman: none)."""
+
+    warnings: list[str] | None = None
+
+
+class ContainerTopResponse(Model):
+    """``GET /containers/{id}/top``: ``ps`` column ``titles`` and one row per process.
+
+    Docker runs the host's ``ps`` (titles ``UID PID PPID C STIME TTY TIME CMD``); Podman
+    formats its own columns (``USER PID PPID %CPU ELAPSED TTY TIME COMMAND``).
+    """
+
+    titles: list[str] = msgspec.field(default_factory=list)
+    processes: list[list[str]] = msgspec.field(default_factory=list)
+
+
+class ChangeKind(enum.IntEnum):
+    """``Kind`` of a filesystem change: 0 modified, 1 added, 2 deleted."""
+
+    MODIFIED = 0
+    ADDED = 1
+    DELETED = 2
+
+
+class FilesystemChange(Model):
+    """An entry of ``GET /containers/{id}/changes``: a ``path`` in the container, its ``kind``."""
+
+    path: str
+    kind: ChangeKind
+
+
+class ContainerPruneResponse(Model):
+    """``POST /containers/prune`` answer: the IDs removed and the bytes freed."""
+
+    containers_deleted: list[str] | None = None
+    space_reclaimed: int = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import msgspec
 
 from ._base import Model, Timestamp
@@ -9,9 +11,13 @@ from ._containers import ContainerConfig, DriverData
 
 __all__ = [
     "ErrorDetail",
+    "ImageDeleteResponseItem",
+    "ImageHistoryItem",
     "ImageInspect",
     "ImageMetadata",
+    "ImagePruneResponse",
     "ImageRootFS",
+    "ImageSummary",
     "ProgressDetail",
     "ProgressMessage",
 ]
@@ -91,3 +97,63 @@ class ProgressMessage(Model, rename=None):
     aux: dict[str, object] | None = None
     error: str | None = None
     error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
+
+
+class ImageSummary(Model):
+    """One entry of ``GET /images/json``.
+
+    ``created_unix`` is the wire's UNIX time in seconds (:attr:`created` the same as an aware
+    datetime); ``size`` in bytes; ``shared_size`` and ``containers`` are ``-1`` unless the
+    engine computed them; ``virtual_size`` is gone in API 1.44; ``parent_id`` is ``""`` for a
+    pulled image.
+    """
+
+    id: str
+    parent_id: str = ""
+    repo_tags: list[str] | None = None
+    repo_digests: list[str] | None = None
+    created_unix: int = msgspec.field(default=0, name="Created")
+    size: int = 0
+    shared_size: int = -1
+    virtual_size: int | None = None
+    labels: dict[str, str] | None = None
+    containers: int = -1
+
+    @property
+    def created(self) -> datetime:
+        """When the image was created (aware, UTC; whole seconds)."""
+        return datetime.fromtimestamp(self.created_unix, UTC)
+
+
+class ImageHistoryItem(Model):
+    """One layer of ``GET /images/{name}/history``, newest first.
+
+    ``id`` is ``<missing>`` for a layer built elsewhere; ``created_unix`` UNIX seconds;
+    ``size`` in bytes; ``created_by`` the Dockerfile step; ``tags`` the tags of that layer.
+    """
+
+    id: str
+    created_unix: int = msgspec.field(default=0, name="Created")
+    created_by: str = ""
+    tags: list[str] | None = None
+    size: int = 0
+    comment: str = ""
+
+    @property
+    def created(self) -> datetime:
+        """When the layer was created (aware, UTC; whole seconds)."""
+        return datetime.fromtimestamp(self.created_unix, UTC)
+
+
+class ImageDeleteResponseItem(Model):
+    """One entry of an image removal: a tag ``untagged`` or an image/layer ID ``deleted``."""
+
+    untagged: str | None = None
+    deleted: str | None = None
+
+
+class ImagePruneResponse(Model):
+    """``POST /images/prune`` answer: what was untagged/deleted and the bytes freed."""
+
+    images_deleted: list[ImageDeleteResponseItem] | None = None
+    space_reclaimed: int = 0

@@ -17,6 +17,7 @@ __all__ = [
     "NetworkCreateRequest",
     "NetworkCreateResponse",
     "NetworkDisconnectRequest",
+    "NetworkPruneResponse",
 ]
 
 
@@ -123,3 +124,9 @@ class NetworkDisconnectRequest(Model):
 
     container: str
     force: bool | None = None
+
+
+class NetworkPruneResponse(Model):
+    """``POST /networks/prune`` answer: the names of the networks removed."""
+
+    networks_deleted: list[str] | None = None

@@ -8,7 +8,13 @@ import msgspec
 
 from ._base import Model, Timestamp
 
-__all__ = ["Volume", "VolumeCreateRequest", "VolumeListResponse", "VolumeUsageData"]
+__all__ = [
+    "Volume",
+    "VolumeCreateRequest",
+    "VolumeListResponse",
+    "VolumePruneResponse",
+    "VolumeUsageData",
+]
 
 
 class VolumeUsageData(Model):
@@ -50,3 +56,10 @@ class VolumeListResponse(Model):
 
     volumes: list[Volume] = msgspec.field(default_factory=list)
     warnings: list[str] | None = None
+
+
+class VolumePruneResponse(Model):
+    """``POST /volumes/prune`` answer: the names removed and the bytes freed."""
+
+    volumes_deleted: list[str] | None = None
+    space_reclaimed: int = 0
