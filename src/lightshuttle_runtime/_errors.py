@@ -15,6 +15,7 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerTimeout",
+    "EndpointNotFoundError",
     "EngineError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -143,6 +144,11 @@ class APIVersionError(BadRequestError):
 
 class NotFoundError(EngineError):
     """HTTP 404: no such container, image, network, volume or exec instance."""
+
+
+class EndpointNotFoundError(NotFoundError):
+    """HTTP 404 from the engine's router: the engine does not implement this endpoint at all
+    (e.g. Podman 4.3 has no ``POST /containers/{id}/update``), as opposed to a missing object."""
 
 
 class ConflictError(EngineError):

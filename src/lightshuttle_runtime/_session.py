@@ -29,6 +29,7 @@ from ._errors import (
     DockerConnectionError,
     DockerError,
     DockerTimeout,
+    EndpointNotFoundError,
     EngineError,
     NotFoundError,
     ServerError,
@@ -371,6 +372,14 @@ class EngineSession:
         cls: type[EngineError]
         if status == 400:
             cls = BadRequestError
+        elif status == 404 and _is_router_404(response):
+            return EndpointNotFoundError(
+                f"the engine does not implement {method} {path} (its router answered "
+                f"{message!r}); README's features-by-engine table lists what each engine lacks",
+                status=status,
+                method=method,
+                path=path,
+            )
         elif status == 404:
             cls = NotFoundError
         elif status == 409 or (status == 500 and _PODMAN_CONFLICT.search(message)):
@@ -465,6 +474,14 @@ def _remember(cache: dict[K, V], key: K, value: V) -> None:
     if len(cache) >= _CACHE_SIZE:
         del cache[next(iter(cache))]
     cache[key] = value
+
+
+def _is_router_404(response: httpx.Response) -> bool:
+    """Whether a 404 comes from the HTTP router (a plain-text ``404 page not found`` or
+    ``Not Found``) rather than from an endpoint (a JSON ``{"message": ...}``)."""
+    if "json" in response.headers.get("content-type", ""):
+        return False
+    return response.content.strip().lower() in (b"not found", b"404 page not found")
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -15,21 +15,31 @@ Engine differences met here:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import io
+import tarfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, timedelta
 
 import anyio
+import msgspec
 import pytest
 
 from lightshuttle_runtime import (
     ConflictError,
     DockerClient,
+    EndpointNotFoundError,
+    EngineError,
     Frame,
     InvalidArgumentError,
     NotFoundError,
     StampedFrame,
 )
-from lightshuttle_runtime.models import ContainerCreateRequest
+from lightshuttle_runtime.models import (
+    ChangeKind,
+    ContainerCreateRequest,
+    ContainerUpdateRequest,
+    RestartPolicy,
+)
 from tests.conftest import Engine
 
 pytestmark = pytest.mark.anyio
@@ -321,3 +331,195 @@ async def test_logs_of_a_missing_container_is_not_found(docker: DockerClient) ->
 async def test_logs_needs_stdout_or_stderr(docker: DockerClient) -> None:
     with pytest.raises(InvalidArgumentError, match="stdout=True or stderr=True"):
         docker.containers.logs("ls-test-logs", tty=False, stdout=False, stderr=False)
+
+
+# -- restart, pause/unpause, rename, update, top, changes, export, prune -------------------
+
+OPS = "lsapi-ops"
+SLEEPER = ["sleep", "600"]
+
+
+async def test_pause_unpause_restart(docker: DockerClient, engine: Engine) -> None:
+    async with container(docker, OPS, SLEEPER) as container_id:
+        await docker.containers.start(container_id)
+        await docker.containers.pause(container_id)
+        paused = await docker.containers.inspect(container_id)
+        assert paused.state.paused and paused.state.status == "paused"
+        # pausing twice: Docker 409, Podman 500 "... state improper" (both ConflictError)
+        with pytest.raises(ConflictError):
+            await docker.containers.pause(container_id)
+        await docker.containers.unpause(container_id)
+        resumed = await docker.containers.inspect(container_id)
+        assert resumed.state.running and not resumed.state.paused
+        # unpausing a running one: Docker 20.10 500 "is not paused", Podman 500/409
+        with pytest.raises(EngineError):
+            await docker.containers.unpause(container_id)
+        await docker.containers.restart(container_id, t=0)
+        restarted = await docker.containers.inspect(container_id)
+        assert restarted.state.running
+        assert restarted.state.started_at is not None and resumed.state.started_at is not None
+        assert restarted.state.started_at > resumed.state.started_at
+
+
+async def test_restart_a_stopped_container_starts_it(docker: DockerClient) -> None:
+    async with container(docker, OPS, SLEEPER) as container_id:
+        await docker.containers.restart(container_id, t=0)
+        assert (await docker.containers.inspect(container_id)).state.running
+
+
+async def test_rename(docker: DockerClient) -> None:
+    renamed = f"{OPS}-renamed"
+    await remove_if_present(docker, renamed)
+    async with container(docker, OPS, SLEEPER) as container_id:
+        try:
+            await docker.containers.rename(container_id, renamed)
+            assert (await docker.containers.inspect(renamed)).id == container_id
+            with pytest.raises(NotFoundError):
+                await docker.containers.inspect(OPS)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await remove_if_present(docker, renamed)
+
+
+async def test_rename_to_a_name_in_use_is_a_conflict(docker: DockerClient) -> None:
+    async with (
+        container(docker, OPS, SLEEPER) as first,
+        container(docker, f"{OPS}-other", SLEEPER),
+    ):
+        with pytest.raises(ConflictError):
+            await docker.containers.rename(first, f"{OPS}-other")
+
+
+async def test_update_resources_and_restart_policy(docker: DockerClient, engine: Engine) -> None:
+    update = ContainerUpdateRequest(
+        memory=64 * 2**20,
+        memory_swap=128 * 2**20,
+        cpu_shares=512,
+        restart_policy=RestartPolicy(name="on-failure", maximum_retry_count=3),
+    )
+    async with container(docker, OPS, SLEEPER) as container_id:
+        await docker.containers.start(container_id)
+        if engine.is_podman:  # Podman 4.3's compat API has no /containers/{id}/update
+            with pytest.raises(EndpointNotFoundError, match="does not implement"):
+                await docker.containers.update(container_id, update)
+            return
+        answer = await docker.containers.update(container_id, update)
+        assert answer.warnings in (None, [])
+        host = (await docker.containers.inspect(container_id)).host_config
+        assert host.memory == 64 * 2**20 and host.memory_swap == 128 * 2**20
+        assert host.cpu_shares == 512
+        assert host.restart_policy is not None
+        assert host.restart_policy.name == "on-failure"
+        assert host.restart_policy.maximum_retry_count == 3
+
+
+async def test_top_lists_the_processes(docker: DockerClient, engine: Engine) -> None:
+    async with container(docker, OPS, SLEEPER) as container_id:
+        await docker.containers.start(container_id)
+        top = await docker.containers.top(container_id)
+        assert top.processes and any("sleep 600" in " ".join(row) for row in top.processes)
+        if engine.is_podman:  # Podman 4.3: the container's ps, header and rows unsplit
+            assert len(top.titles) == 1 and top.titles[0].split() == ["PID", "USER", "COMMAND"]
+        else:  # Docker: the host's `ps -ef`, one title per column
+            assert {"PID", "CMD"} <= set(top.titles)
+            assert all(len(row) == len(top.titles) for row in top.processes)
+
+
+async def test_top_of_a_stopped_container_is_a_conflict(docker: DockerClient) -> None:
+    # Docker 409; Podman 4.3 a 200 without a body, which the client reports the same way
+    async with container(docker, OPS, SLEEPER) as container_id:
+        with pytest.raises(ConflictError):
+            await docker.containers.top(container_id)
+
+
+async def _exited_writer(docker: DockerClient, container_id: str) -> None:
+    await docker.containers.start(container_id)
+    with anyio.fail_after(PATIENCE):
+        assert (await docker.containers.wait(container_id)).status_code == 0
+
+
+WRITER = ["sh", "-c", "echo hi > /lsapi-added; rm /etc/hostname.bak 2>/dev/null; true"]
+
+
+async def test_changes_name_added_files(docker: DockerClient) -> None:
+    async with container(docker, OPS, WRITER) as container_id:
+        assert await docker.containers.changes(container_id) == []  # Docker sends null
+        await _exited_writer(docker, container_id)
+        changes = {change.path: change.kind for change in await docker.containers.changes(OPS)}
+        assert changes["/lsapi-added"] is ChangeKind.ADDED
+
+
+async def test_export_is_the_whole_filesystem_as_tar(docker: DockerClient) -> None:
+    async with container(docker, OPS, WRITER) as container_id:
+        await _exited_writer(docker, container_id)
+        async with docker.containers.export(container_id) as chunks:
+            data = b"".join([chunk async for chunk in chunks])
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        names = set(tar.getnames())
+        added = tar.extractfile("lsapi-added")
+        assert added is not None and added.read() == b"hi\n"
+    assert {"bin/sh", "etc/passwd"} <= names
+
+
+async def test_export_of_a_missing_container_is_not_found(docker: DockerClient) -> None:
+    with pytest.raises(NotFoundError):
+        async with docker.containers.export("lsapi-missing") as chunks:
+            async for _ in chunks:
+                pass
+
+
+async def test_prune_removes_only_stopped_matches(docker: DockerClient) -> None:
+    label = {"lsapi.test": "prune"}
+    async with container(docker, f"{OPS}-keep", SLEEPER, labels=label) as running:
+        await docker.containers.start(running)
+        async with (
+            container(docker, f"{OPS}-gone", SLEEPER, labels=label) as stopped,
+            container(docker, f"{OPS}-other", SLEEPER) as unlabelled,
+        ):
+            pruned = await docker.containers.prune(filters={"label": "lsapi.test=prune"})
+            assert pruned.containers_deleted == [stopped]
+            assert pruned.space_reclaimed >= 0
+            await docker.containers.inspect(running)
+            await docker.containers.inspect(unlabelled)
+            with pytest.raises(NotFoundError):
+                await docker.containers.inspect(stopped)
+
+
+async def test_lifecycle_calls_on_a_missing_container(
+    docker: DockerClient, engine: Engine
+) -> None:
+    missing = "lsapi-missing"
+    calls: list[Callable[[], Awaitable[object]]] = [
+        lambda: docker.containers.restart(missing),
+        lambda: docker.containers.pause(missing),
+        lambda: docker.containers.unpause(missing),
+        lambda: docker.containers.rename(missing, f"{missing}-2"),
+        lambda: docker.containers.update(missing, ContainerUpdateRequest(cpu_shares=512)),
+        lambda: docker.containers.top(missing),
+    ]
+    for call in calls:
+        with pytest.raises(NotFoundError):
+            await call()
+    # Podman 4.3 answers changes of a missing container with 500 "... layer not known"
+    with pytest.raises(EngineError if engine.is_podman else NotFoundError):
+        await docker.containers.changes(missing)
+
+
+async def test_bad_input_is_refused_before_sending(offline: DockerClient) -> None:
+    with pytest.raises(InvalidArgumentError, match="t must not be negative"):
+        await offline.containers.restart("x", t=-1)
+    with pytest.raises(InvalidArgumentError):
+        await offline.containers.rename("x", "bad name!")
+    with pytest.raises(InvalidArgumentError):
+        await offline.containers.prune(filters={"label": 3})  # type: ignore[dict-item]
+
+
+def test_update_request_encodes_api_names() -> None:
+    body = msgspec.json.decode(
+        msgspec.json.encode(
+            ContainerUpdateRequest(
+                nano_cpus=500_000_000, restart_policy=RestartPolicy(name="always")
+            )
+        )
+    )
+    assert body == {"NanoCpus": 500_000_000, "RestartPolicy": {"Name": "always"}}

@@ -9,7 +9,7 @@ from typing import Literal, overload
 import anyio
 import httpx
 
-from .._errors import InvalidArgumentError
+from .._errors import ConflictError, InvalidArgumentError
 from .._resource import AsyncResource
 from .._session import EngineSession, QueryValue, decode_json
 from .._stream import EngineStream, open_stream
@@ -163,7 +163,7 @@ class ContainersAPI:
 
         Raises:
             NotFoundError: no such container.
-            ConflictError: it is not paused (Docker 409, Podman 500).
+            EngineError: it is not paused (Docker 20.10 answers 500 "is not paused").
         """
         await self._session.send("POST", f"/containers/{check_identifier(container)}/unpause")
 
@@ -194,6 +194,7 @@ class ContainersAPI:
 
         Raises:
             NotFoundError: no such container.
+            EndpointNotFoundError: the engine lacks the endpoint (Podman 4.3).
             BadRequestError: the engine refuses a value (e.g. a memory limit below 6 MB, or
                 ``memory`` above ``memory_swap``).
         """
@@ -207,19 +208,26 @@ class ContainersAPI:
     async def top(self, container: str, *, ps_args: str | None = None) -> ContainerTopResponse:
         """``GET /containers/{id}/top``: the processes running in the container.
 
-        Every API version. ``ps_args`` are the ``ps`` options (default ``-ef``); Podman takes
-        its own descriptors instead (``"user pid comm"``), so the columns differ by engine.
+        Every API version. ``ps_args`` are the ``ps`` options (Docker runs the host's ``ps``,
+        default ``-ef``: one title per column). Podman 4.3 runs the container's own ``ps`` and
+        sends its header as *one* title and each process as *one* string (busybox:
+        ``["PID   USER     COMMAND"]``).
 
         Raises:
             NotFoundError: no such container.
-            ConflictError: it is not running (Docker 409, Podman 409/500).
+            ConflictError: it is not running (Docker 409; Podman 4.3 answers 200 with no body,
+                turned into this error).
         """
-        return await self._session.request_json(
-            "GET",
-            f"/containers/{check_identifier(container)}/top",
-            ContainerTopResponse,
-            params={"ps_args": ps_args},
-        )
+        path = f"/containers/{check_identifier(container)}/top"
+        response = await self._session.send("GET", path, params={"ps_args": ps_args})
+        if not response.content:  # Podman 4.3: 200 and no body for a stopped container
+            raise ConflictError(
+                f"container {container} is not running: start it before listing its processes",
+                status=response.status_code,
+                method="GET",
+                path=path,
+            )
+        return decode_json(response.content, ContainerTopResponse, method="GET", path=path)
 
     async def changes(self, container: str) -> ChangeList:
         """``GET /containers/{id}/changes``: what changed in its filesystem since it was created.

@@ -659,8 +659,9 @@ class ContainerUpdateResponse(Model):
 class ContainerTopResponse(Model):
     """``GET /containers/{id}/top``: ``ps`` column ``titles`` and one row per process.
 
-    Docker runs the host's ``ps`` (titles ``UID PID PPID C STIME TTY TIME CMD``); Podman
-    formats its own columns (``USER PID PPID %CPU ELAPSED TTY TIME COMMAND``).
+    Docker runs the host's ``ps`` (titles ``UID PID PPID C STIME TTY TIME CMD``, one per
+    column); Podman 4.3 runs the container's ``ps`` and sends one unsplit title and one string
+    per process (busybox: ``["PID   USER     COMMAND"]``, ``[["1 root     sleep 60"]]``).
     """
 
     titles: list[str] = msgspec.field(default_factory=list)
