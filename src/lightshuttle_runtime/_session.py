@@ -477,11 +477,13 @@ def _remember(cache: dict[K, V], key: K, value: V) -> None:
 
 
 def _is_router_404(response: httpx.Response) -> bool:
-    """Whether a 404 comes from the HTTP router (a plain-text ``404 page not found`` or
-    ``Not Found``) rather than from an endpoint (a JSON ``{"message": ...}``)."""
-    if "json" in response.headers.get("content-type", ""):
-        return False
-    return response.content.strip().lower() in (b"not found", b"404 page not found")
+    """Whether a 404 comes from the engine's HTTP router (Docker: ``{"message": "page not
+    found"}``; Podman: plain-text ``Not Found``) rather than from an endpoint naming a
+    missing object (a HEAD answer has no body: not told apart)."""
+    return bool(response.content) and _error_message(response).strip().lower() in _ROUTER_404
+
+
+_ROUTER_404 = ("page not found", "not found", "404 page not found")
 
 
 def _error_message(response: httpx.Response) -> str:

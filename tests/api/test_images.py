@@ -143,3 +143,59 @@ async def test_tag_then_remove_the_tag(docker: DockerClient, engine: Engine) -> 
 async def test_tag_a_missing_image_is_not_found(docker: DockerClient) -> None:
     with pytest.raises(NotFoundError):
         await docker.images.tag("ls-test-missing:none", repo="ls-test-tagged", tag="v2")
+
+
+# -- list, history, prune ----------------------------------------------------------------
+
+
+async def test_list_with_a_reference_filter(docker: DockerClient, engine: Engine) -> None:
+    images = await docker.images.list(filters={"reference": "busybox:local"})
+    tagged = [
+        image for image in images if repo_tag(engine, "busybox:local") in (image.repo_tags or [])
+    ]
+    assert len(tagged) == 1
+    summary = tagged[0]
+    inspected = await docker.images.inspect("busybox:local")
+    assert summary.id == inspected.id and summary.size == inspected.size
+    assert inspected.created is not None
+    assert summary.created == inspected.created.replace(microsecond=0)
+    assert len(await docker.images.list(all_=True)) >= len(images)
+
+
+async def test_list_with_a_filter_nothing_matches(docker: DockerClient) -> None:
+    assert await docker.images.list(filters={"label": "lsapi.test=no-such-label"}) == []
+
+
+async def test_history_lists_the_layers(docker: DockerClient, engine: Engine) -> None:
+    history = await docker.images.history("busybox:local")
+    assert history, "an image has at least one layer"
+    size = (await docker.images.inspect("busybox:local")).size
+    layers = sum(layer.size for layer in history)
+    if engine.is_podman:  # Podman 4.3's image Size also counts the config and manifest
+        assert 0 < layers <= size
+    else:  # Docker: the layers add up to the image
+        assert layers == size
+    assert all(layer.created_unix > 0 for layer in history)
+
+
+async def test_history_of_a_missing_image_is_not_found(docker: DockerClient) -> None:
+    with pytest.raises(NotFoundError):
+        await docker.images.history("lsapi-missing:none")
+
+
+async def test_prune_with_a_filter_nothing_matches(docker: DockerClient, engine: Engine) -> None:
+    # Only images labelled for this test qualify: no image of anyone else can be touched.
+    only_ours = {"label": "lsapi.test=none"}
+    pruned = await docker.images.prune(filters=only_ours)
+    assert not pruned.images_deleted and pruned.space_reclaimed == 0
+    if engine.is_podman:  # Podman 4.3's compat API always adds dangling=true itself
+        with pytest.raises(ServerError, match="dangling"):
+            await docker.images.prune(dangling=False, filters=only_ours)
+    else:
+        pruned = await docker.images.prune(dangling=False, filters=only_ours)
+        assert not pruned.images_deleted and pruned.space_reclaimed == 0
+
+
+async def test_list_refuses_bad_filters_before_sending(offline: DockerClient) -> None:
+    with pytest.raises(InvalidArgumentError):
+        await offline.images.list(filters={"reference": 1})  # type: ignore[dict-item]

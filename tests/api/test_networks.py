@@ -207,3 +207,22 @@ async def test_removing_by_id_while_in_use(docker: DockerClient, engine: Engine)
         with anyio.CancelScope(shield=True):
             await docker.containers.remove(container.id, force=True)
             await docker.networks.remove(NET, missing_ok=True)
+
+
+async def test_prune_removes_unused_matching_networks(docker: DockerClient) -> None:
+    label = {"lsapi.test": "prune"}
+    names = ("lsapi-prune-net", "lsapi-keep-net")
+    for name in names:
+        for network in await docker.networks.list(filters={"name": name}):
+            await docker.networks.remove(network.id, missing_ok=True)
+    await docker.networks.create(names[0], labels=label)
+    await docker.networks.create(names[1])
+    try:
+        pruned = await docker.networks.prune(filters={"label": "lsapi.test=prune"})
+        assert pruned.networks_deleted == [names[0]]
+        assert [n.name for n in await docker.networks.list(filters={"name": names[1]})] == [
+            names[1]
+        ]
+    finally:
+        for name in names:
+            await docker.networks.remove(name, missing_ok=True)

@@ -122,3 +122,20 @@ def test_volume_list_decodes_both_engines() -> None:
         assert volume.created_at is not None
         assert volume.created_at.date() == date(2026, 11, 30) and volume.created_at.tzinfo
         assert volume.mountpoint.endswith("/v/_data")
+
+
+async def test_prune_removes_unused_matching_volumes(docker: DockerClient, engine: Engine) -> None:
+    names = ("lsapi-prune-vol", "lsapi-keep-vol")
+    for name in names:
+        await docker.volumes.remove(name, missing_ok=True)
+    await docker.volumes.create(name=names[0], labels={"lsapi.test": "prune"})
+    await docker.volumes.create(name=names[1])
+    try:
+        # Docker 1.42+ prunes named volumes only with all_; Docker 20.10 and Podman always do.
+        pruned = await docker.volumes.prune(filters={"label": "lsapi.test=prune"}, all_=True)
+        assert pruned.volumes_deleted == [names[0]]
+        assert pruned.space_reclaimed >= 0
+        assert (await docker.volumes.inspect(names[1])).name == names[1]
+    finally:
+        for name in names:
+            await docker.volumes.remove(name, missing_ok=True)

@@ -191,11 +191,14 @@ class ImagesAPI:
 
         Raises:
             InvalidArgumentError: a filter value is not a string or list of strings.
+            ServerError: Podman 4.3 refuses ``dangling=False`` (its compat API always adds
+                ``dangling=true``: "specifying dangling filter more than once").
         """
         merged: dict[str, list[str]] = dict(normalize_filters(filters) or {})
-        merged["dangling"] = ["true" if dangling else "false"]
+        if not dangling:
+            merged["dangling"] = ["false"]
         return await self._session.request_json(
-            "POST", "/images/prune", ImagePruneResponse, params={"filters": merged}
+            "POST", "/images/prune", ImagePruneResponse, params={"filters": merged or None}
         )
 
     def _progress_stream(

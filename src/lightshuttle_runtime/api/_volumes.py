@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .._config import parse_version
 from .._errors import NotFoundError
 from .._session import EngineSession
 from .._validate import Filters, check_identifier, check_name, normalize_filters
@@ -100,16 +101,17 @@ class VolumesAPI:
         """``POST /volumes/prune``: remove every unused volume matching ``filters``.
 
         Since API 1.25. ``filters``: ``label`` (``"key"``/``"key=value"``), ``label!``.
-        Since API 1.42 Docker prunes only *anonymous* volumes unless ``all_`` (the filter
-        ``all=true``; older Docker and Podman prune named ones too and ignore it). Without
-        filters this removes every unused volume of the engine.
+        Since API 1.42 Docker prunes only *anonymous* volumes unless ``all_`` (sent as the
+        filter ``all=true`` on API 1.42+ only: Docker 20.10 and Podman 4.3 refuse that filter,
+        and prune named volumes too). Without filters this removes every unused volume of the
+        engine.
 
         Raises:
             InvalidArgumentError: a filter value is not a string or list of strings.
         """
         merged: dict[str, list[str]] = dict(normalize_filters(filters) or {})
-        if all_:
-            merged["all"] = ["true"]
+        if all_ and parse_version(await self._session.api_version()) >= (1, 42):
+            merged["all"] = ["true"]  # older engines and Podman refuse the filter
         return await self._session.request_json(
             "POST", "/volumes/prune", VolumePruneResponse, params={"filters": merged or None}
         )
