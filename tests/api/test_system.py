@@ -92,11 +92,11 @@ async def test_request_is_the_escape_hatch(docker: DockerClient) -> None:
         await docker.request("GET", "/containers/lsapi-missing/json")
 
 
-async def test_request_refuses_bad_input(docker: DockerClient) -> None:
+async def test_request_refuses_bad_input(offline: DockerClient) -> None:
     with pytest.raises(InvalidArgumentError, match="must start with '/'"):
-        await docker.request("GET", "info")
+        await offline.request("GET", "info")
     with pytest.raises(InvalidArgumentError, match="not both"):
-        await docker.request("POST", "/x", json={"a": 1}, body=b"{}")
+        await offline.request("POST", "/x", json={"a": 1}, body=b"{}")
 
 
 async def test_an_endpoint_the_engine_lacks(docker: DockerClient, engine: Engine) -> None:
