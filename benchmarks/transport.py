@@ -43,8 +43,8 @@ import h11
 import httpx
 from anyio.abc import SocketAttribute
 
-from lightshuttle_runtime._http11 import ResponseReader, encode_request_head
-from lightshuttle_runtime._transport import UnixSocketTransport
+from lightshuttle_runtime._transports import UnixSocketTransport
+from lightshuttle_runtime._transports._http11 import ResponseReader, encode_request_head
 
 Sender = Callable[[], Awaitable[None]]
 

@@ -135,7 +135,7 @@ def _default_transport(
 ) -> httpx.AsyncBaseTransport:
     if kind == "native":
         try:
-            from ._transport import UnixSocketTransport
+            from ._transports import UnixSocketTransport
         except ImportError:  # pragma: no cover - until the native transport lands
             pass
         else:

@@ -36,7 +36,7 @@ from ._errors import (
     SocketPermissionError,
     StreamInterruptedError,
 )
-from ._transport import UnixSocketTransport
+from ._transports import UnixSocketTransport
 
 __all__ = ["EngineSession", "QueryValue", "encode_query"]
 

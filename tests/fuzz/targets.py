@@ -24,8 +24,12 @@ from typing import Any
 import msgspec
 
 from lightshuttle_runtime._errors import DockerError
-from lightshuttle_runtime._http11 import MAX_HEAD_SIZE, HTTPProtocolError, ResponseReader
 from lightshuttle_runtime._streams import FrameDecoder, JSONLinesDecoder, LogDecoder
+from lightshuttle_runtime._transports._http11 import (
+    MAX_HEAD_SIZE,
+    HTTPProtocolError,
+    ResponseReader,
+)
 
 __all__ = ["TARGETS", "fuzz_frames", "fuzz_http_response", "fuzz_json_lines", "fuzz_logs"]
 

@@ -28,18 +28,18 @@ from lightshuttle_runtime import (
     Frame,
     InvalidArgumentError,
 )
-from lightshuttle_runtime._http11 import (
-    MAX_HEAD_SIZE,
-    HTTPProtocolError,
-    IncompleteMessageError,
-    ResponseReader,
-)
 from lightshuttle_runtime._streams import (
     FrameDecoder,
     JSONLinesDecoder,
     LogDecoder,
     TextDecoder,
     TimestampSplitter,
+)
+from lightshuttle_runtime._transports._http11 import (
+    MAX_HEAD_SIZE,
+    HTTPProtocolError,
+    IncompleteMessageError,
+    ResponseReader,
 )
 from lightshuttle_runtime.models import ContainerCreateRequest, EventMessage
 from lightshuttle_runtime.runtime import (

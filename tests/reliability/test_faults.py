@@ -28,7 +28,7 @@ from lightshuttle_runtime import (
     StreamInterruptedError,
     StreamTruncatedError,
 )
-from lightshuttle_runtime._transport import UnixSocketTransport
+from lightshuttle_runtime._transports import UnixSocketTransport
 from lightshuttle_runtime.models import ContainerCreateRequest, EventMessage
 from lightshuttle_runtime.testing._fake_engine import (
     Behaviour,

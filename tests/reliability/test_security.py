@@ -40,7 +40,7 @@ from lightshuttle_runtime import (
     UnsafeArchiveError,
 )
 from lightshuttle_runtime._tar import extract_tar
-from lightshuttle_runtime._transport import UnixSocketTransport
+from lightshuttle_runtime._transports import UnixSocketTransport
 from lightshuttle_runtime.runtime import ContainerSpec, DockerRuntime, PortSpec
 from lightshuttle_runtime.runtime._create import create_request
 from lightshuttle_runtime.testing import CassetteTransport

@@ -41,7 +41,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from .._http11 import HTTPProtocolError, RequestReader, encode_chunk
+from .._transports._http11 import HTTPProtocolError, RequestReader, encode_chunk
 
 __all__ = [
     "Behaviour",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lightshuttle_runtime._http11 import (
+from lightshuttle_runtime._transports._http11 import (
     MAX_HEAD_SIZE,
     BadChunkError,
     HeadTooLargeError,

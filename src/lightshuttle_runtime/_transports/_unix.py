@@ -25,7 +25,7 @@ import anyio.lowlevel
 import httpx
 from anyio.abc import ByteStream, SocketAttribute
 
-from ._errors import InvalidArgumentError
+from .._errors import InvalidArgumentError
 from ._http11 import (
     LAST_CHUNK,
     HTTPProtocolError,

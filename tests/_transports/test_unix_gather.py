@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from lightshuttle_runtime._http11 import encode_chunk
-from lightshuttle_runtime._transport import UnixSocketTransport
+from lightshuttle_runtime._transports import UnixSocketTransport
+from lightshuttle_runtime._transports._http11 import encode_chunk
 from lightshuttle_runtime.testing._fake_engine import Behaviour, Close, FakeEngine, Send
 
 pytestmark = pytest.mark.anyio

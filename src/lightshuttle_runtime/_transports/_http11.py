@@ -2,7 +2,7 @@
 
 Nothing here does I/O. A reader is fed the bytes of one connection as they arrive, in
 any split, and hands back whole message heads and body pieces; it keeps the partial
-state between calls. The transport (``_transport.py``) owns the socket and the
+state between calls. The transport (``_unix.py``) owns the socket and the
 FakeEngine (``testing/_fake_engine.py``) reuses :class:`RequestReader`.
 
 Framing follows RFC 9112: a body is delimited by ``Transfer-Encoding: chunked``, else

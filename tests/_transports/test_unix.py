@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from lightshuttle_runtime._errors import InvalidArgumentError
-from lightshuttle_runtime._transport import UnixSocketTransport
+from lightshuttle_runtime._transports import UnixSocketTransport
 from lightshuttle_runtime.testing._fake_engine import (
     Behaviour,
     Close,
