@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 from lightshuttle_runtime import (
+    BuildStepError,
     DockerClient,
     DockerError,
     InvalidArgumentError,
@@ -366,7 +367,7 @@ async def test_a_missing_dockerfile_fails(
     with pytest.raises(DockerError) as caught:
         await collect(docker, tmp_path, dockerfile="Nope", tags="ls-build-test:missing")
     if engine.is_podman:
-        assert type(caught.value) is StreamError  # in-band
+        assert type(caught.value) is BuildStepError  # in-band
         assert "Nope: no such file or directory" in caught.value.message
     else:
         assert isinstance(caught.value, ServerError)  # 500 before the stream

@@ -45,6 +45,8 @@ __all__ = [
 LOG_TAIL: Final = 20
 # Classic/buildah lines that are the builder's own chatter, not a step's output.
 _CHATTER: Final = (" ---> ", "--> ", "Removing intermediate container", "Successfully ", "COMMIT ")
+# Lines after the last step: the image is being committed / was built.
+_END_OF_STEPS: Final = ("Successfully ", "COMMIT ")
 _USING_CACHE: Final = "Using cache"
 
 
@@ -331,6 +333,9 @@ class BuildProgress:
                 current.cached = True
                 events.append(StepCached(step=current.name, digest=current.name))
             return
+        if text.startswith(_END_OF_STEPS):
+            self._close_classic(events)
+            current = None
         if current is None or not stripped or text.startswith(_CHATTER):
             if stripped:
                 events.append(BuildOutput(text=text))
