@@ -200,19 +200,21 @@ class _Step:
         self.started: datetime | None = None
         self.cached = False
         self.done = False
-        self.log: deque[str] = deque(maxlen=LOG_TAIL)
+        self.log: deque[bytes] = deque(maxlen=LOG_TAIL)
         self.partial = b""
 
     def add_log(self, data: bytes) -> None:
-        text = self.partial + data
-        *lines, self.partial = text.split(b"\n")
-        self.log.extend(line.decode("utf-8", "replace").rstrip("\r") for line in lines)
+        if b"\n" not in data:
+            self.partial += data
+            return
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        self.log.extend(lines)  # raw: decoded only when a failure asks for the tail
 
     def log_tail(self) -> tuple[str, ...]:
         tail = list(self.log)
         if self.partial.strip():
-            tail = [*tail, self.partial.decode("utf-8", "replace")][-LOG_TAIL:]
-        return tuple(tail)
+            tail = [*tail, self.partial][-LOG_TAIL:]
+        return tuple(line.decode("utf-8", "replace").rstrip("\r") for line in tail)
 
 
 class BuildProgress:

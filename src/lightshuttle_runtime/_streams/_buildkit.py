@@ -19,7 +19,7 @@ from typing import Any, Final
 import msgspec
 
 from .._errors import DecodeError
-from ._protobuf import LENGTH_DELIMITED, as_signed, iter_fields, read_timestamp
+from ._protobuf import LENGTH_DELIMITED, as_signed, read_fields, read_timestamp
 
 __all__ = [
     "StatusResponse",
@@ -167,7 +167,7 @@ def _message(data: bytes, schema: Mapping[int, tuple[str, _Reader]], what: str) 
     """The known fields of ``data`` as keyword arguments (the last value of a scalar wins,
     repeated fields collect into tuples)."""
     fields: dict[str, Any] = {}
-    for number, _wire_type, value in iter_fields(data, what):
+    for number, _wire_type, value in read_fields(data, what):
         known = schema.get(number)
         if known is None:
             continue  # an unknown field: skipped, as protobuf requires
@@ -207,7 +207,7 @@ def decode_status_response(data: bytes) -> StatusResponse:
         DecodeError: the bytes are not a well-formed message of that schema.
     """
     parts: dict[str, list[Any]] = {}
-    for number, wire_type, value in iter_fields(data, "StatusResponse"):
+    for number, wire_type, value in read_fields(data, "StatusResponse"):
         known = _PARTS.get(number)
         if known is None:
             continue

@@ -27,6 +27,7 @@ __all__ = [
     "ProtobufField",
     "as_signed",
     "iter_fields",
+    "read_fields",
     "read_timestamp",
 ]
 
@@ -55,15 +56,37 @@ def iter_fields(data: bytes, what: str = "protobuf message") -> Iterator[Protobu
         DecodeError: the bytes are not a well-formed message (truncated, bad wire type,
             over-long varint, field number 0).
     """
+    return iter(read_fields(data, what))
+
+
+def read_fields(data: bytes, what: str = "protobuf message") -> list[ProtobufField]:
+    """:func:`iter_fields` as a list (read at once: the fast path of the decoders).
+
+    Raises:
+        DecodeError: as :func:`iter_fields`.
+    """
+    fields: list[ProtobufField] = []
     position, end = 0, len(data)
     while position < end:
-        key, position = _read_varint(data, position, what)
+        key = data[position]
+        if key < 0x80:  # one-byte keys: field numbers 1-15, all this schema uses
+            position += 1
+        else:
+            key, position = _read_varint(data, position, what)
         number, wire_type = key >> 3, key & 7
         if number == 0:
             raise DecodeError(f"{what}: field number 0 at byte {position}")
+        if wire_type == LENGTH_DELIMITED and position < end and data[position] < 0x80:
+            stop = position + 1 + data[position]
+            if stop > end:
+                _take(data, position + 1, data[position], what)  # raises
+            fields.append((number, wire_type, data[position + 1 : stop]))
+            position = stop
+            continue
         value, position = _read_value(data, position, number, wire_type, what)
         if value is not None:
-            yield number, wire_type, value
+            fields.append((number, wire_type, value))
+    return fields
 
 
 def _read_value(
@@ -138,7 +161,7 @@ def read_timestamp(data: bytes, what: str = "google.protobuf.Timestamp") -> date
         DecodeError: a malformed message, or a time outside ``datetime``'s range.
     """
     seconds = nanos = 0
-    for number, wire_type, value in iter_fields(data, what):
+    for number, wire_type, value in read_fields(data, what):
         if wire_type != VARINT:
             continue
         assert isinstance(value, int)
