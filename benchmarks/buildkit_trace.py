@@ -104,7 +104,7 @@ async def one_round(host: str, context: Path) -> dict[str, float]:
         "share": decode_cpu / build_cpu,
         "events": count,
         "body_bytes": body,
-        "records": b"".join(keeping.chunks).count(b"\n"),
+        "records": max(1, b"".join(keeping.chunks).count(b"\n")),
     }
 
 
@@ -114,18 +114,24 @@ async def main(args: argparse.Namespace) -> None:
         (context / "Dockerfile").write_text(dockerfile(args.lines))
         rounds = [await one_round(args.host, context) for _ in range(args.rounds)]
     print(f"engine {args.host}, {args.lines} log lines in 4 RUN steps, {args.rounds} rounds")
-    print("| round | wall s | client CPU s | trace decode CPU s | share | records | events | body |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| round | wall s | client CPU s | decode CPU s | share of CPU | share of wall "
+        "| records | µs/record | events | body |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n, r in enumerate(rounds, 1):
         print(
             f"| {n} | {r['wall_s']:.2f} | {r['client_cpu_s']:.3f} | {r['decode_cpu_s']:.4f} | "
-            f"{r['share']:.1%} | {r['records']:.0f} | {r['events']:.0f} | "
+            f"{r['share']:.1%} | {r['decode_cpu_s'] / r['wall_s']:.1%} | {r['records']:.0f} | "
+            f"{r['decode_cpu_s'] / r['records'] * 1e6:.1f} | {r['events']:.0f} | "
             f"{r['body_bytes'] / 1024:.0f} KiB |"
         )
     share = statistics.median(r["share"] for r in rounds)
     verdict = "met" if share < 0.05 else "NOT met"
-    print(f"median share of the build's client CPU spent decoding the trace: {share:.1%} "
-          f"(target < 5 %: {verdict})")
+    print(
+        f"median share of the build's client CPU spent decoding the trace: {share:.1%} "
+        f"(target < 5 %: {verdict})"
+    )
 
 
 if __name__ == "__main__":
