@@ -33,6 +33,7 @@ from ._errors import (
 from ._reference import ImageReference, parse_reference
 from ._stream import EngineStream
 from ._streams import Frame, LogStream, StampedFrame
+from ._streams._build_progress import BuildFrontendError, BuildStepError
 from .api import ArchiveStream, ExecResult, WaitCondition
 
 __version__ = "0.1.0"
@@ -43,6 +44,8 @@ __all__ = [
     "APIVersionError",
     "ArchiveStream",
     "BadRequestError",
+    "BuildFrontendError",
+    "BuildStepError",
     "ConflictError",
     "DecodeError",
     "DockerClient",

@@ -95,8 +95,11 @@ class DockerClient(AsyncResource):
         self.volumes = VolumesAPI(self._session)
         self.archives = ArchivesAPI(self._session)
         self.events = EventsAPI(self._session)
+        build = BuildAPI(self._session)
         #: ``POST /build``: see :meth:`BuildAPI.build`.
-        self.build = BuildAPI(self._session).build
+        self.build = build.build
+        #: ``POST /build`` as typed step events: see :meth:`BuildAPI.events`.
+        self.build_events = build.events
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:

@@ -113,6 +113,34 @@ class EngineStream(AsyncResource, Generic[T]):
                 raise
         return item
 
+    @property
+    def buffered(self) -> bool:
+        """Whether decoded items are waiting (the next read needs no I/O)."""
+        return bool(self._items)
+
+    async def next_batch(self) -> list[T]:
+        """Every item decoded so far, reading once if none is waiting; ``[]`` at the end.
+
+        The same items, errors and closing as :meth:`__anext__`, handed out a read at a
+        time rather than one by one (an in-band error comes after the items before it).
+        """
+        if self._check is not None:
+            try:
+                return [await self.__anext__()]
+            except StopAsyncIteration:
+                return []
+        while not self._items:
+            if self._finished:
+                return []
+            try:
+                await self._fill()
+            except BaseException:
+                await self.aclose()
+                raise
+        items = list(self._items)
+        self._items.clear()
+        return items
+
     async def _fill(self) -> None:
         await self.open()
         decoder, iterator = self._decoder, self._iterator

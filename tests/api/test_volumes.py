@@ -13,7 +13,6 @@ from lightshuttle_runtime.models import (
     ContainerCreateRequest,
     HostConfig,
     Mount,
-    Volume,
     VolumeListResponse,
 )
 from tests.conftest import Engine
@@ -35,7 +34,6 @@ async def test_create_inspect_list_remove(docker: DockerClient, engine: Engine) 
     await _clean(docker)
     created = await docker.volumes.create(VOLUME, labels={"lightshuttle.test": "volumes"})
     try:
-        assert isinstance(created, Volume)
         assert (created.name, created.driver, created.scope) == (VOLUME, "local", "local")
         assert created.labels == {"lightshuttle.test": "volumes"}
         assert created.mountpoint.endswith(f"/{VOLUME}/_data")

@@ -1,7 +1,7 @@
 """The Docker Engine API, one module per area; reached through :class:`DockerClient`."""
 
 from ._archive import ArchivesAPI, ArchiveStream
-from ._build import BuildAPI, BuildContextSource, encode_registry_config
+from ._build import BuildAPI, BuildContextSource, Builder, BuildOptions, encode_registry_config
 from ._containers import ContainersAPI, ContainerWaiter, WaitCondition
 from ._events import EventsAPI
 from ._exec import ExecAPI, ExecResult
@@ -15,6 +15,8 @@ __all__ = [
     "ArchivesAPI",
     "BuildAPI",
     "BuildContextSource",
+    "BuildOptions",
+    "Builder",
     "ContainerWaiter",
     "ContainersAPI",
     "EventsAPI",

@@ -1,8 +1,21 @@
 """msgspec models of the Docker Engine API's JSON payloads, one module per API area."""
 
+from .._streams._build_progress import (
+    BuildEvent,
+    BuildFailed,
+    BuildOutput,
+    BuildWarning,
+    ImageBuilt,
+    StepCached,
+    StepCompleted,
+    StepFailed,
+    StepLog,
+    StepStarted,
+)
+from .._streams._buildkit import StatusResponse, Vertex, VertexLog, VertexStatus, VertexWarning
 from ._archive import ContainerPathStat, FileMode
 from ._base import GO_ZERO_TIME, Model, Timestamp
-from ._build import BuildMessage
+from ._build import BUILDKIT_TRACE_ID, BuildMessage
 from ._containers import (
     Address,
     BindOptions,
@@ -98,12 +111,17 @@ from ._volumes import (
 )
 
 __all__ = [
+    "BUILDKIT_TRACE_ID",
     "GO_ZERO_TIME",
     "IPAM",
     "Address",
     "BindOptions",
     "BuildCacheRecord",
+    "BuildEvent",
+    "BuildFailed",
     "BuildMessage",
+    "BuildOutput",
+    "BuildWarning",
     "ChangeKind",
     "ComponentVersion",
     "ContainerConfig",
@@ -142,6 +160,7 @@ __all__ = [
     "HealthcheckResult",
     "HostConfig",
     "IPAMConfig",
+    "ImageBuilt",
     "ImageDeleteResponseItem",
     "ImageHistoryItem",
     "ImageInspect",
@@ -171,6 +190,12 @@ __all__ = [
     "ProgressDetail",
     "ProgressMessage",
     "RestartPolicy",
+    "StatusResponse",
+    "StepCached",
+    "StepCompleted",
+    "StepFailed",
+    "StepLog",
+    "StepStarted",
     "SystemDataUsage",
     "SystemInfo",
     "SystemVersion",
@@ -178,6 +203,10 @@ __all__ = [
     "Timestamp",
     "TmpfsOptions",
     "Ulimit",
+    "Vertex",
+    "VertexLog",
+    "VertexStatus",
+    "VertexWarning",
     "Volume",
     "VolumeCreateRequest",
     "VolumeDriverConfig",

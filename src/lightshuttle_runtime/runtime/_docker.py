@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ import anyio
 from .._client import DockerClient
 from .._errors import (
     APIVersionError,
+    ConflictError,
     DockerConnectionError,
     DockerError,
     NotFoundError,
@@ -50,6 +52,7 @@ from ._types import (
     ContainerId,
     ContainerStatus,
     LogChunk,
+    Stopped,
 )
 
 __all__ = ["DockerRuntime", "ProgressCallback"]
@@ -59,6 +62,8 @@ ProgressCallback = Callable[[ProgressMessage], None]
 
 _POLL_FIRST = 0.05
 _POLL_MAX = 0.5
+#: Seconds a follow stream may stay quiet before the container is checked for its end.
+END_POLL = 1.0
 
 
 @contextmanager
@@ -171,18 +176,42 @@ class DockerRuntime:
 
     async def remove(self, name: str) -> None:
         """``DELETE /containers/{name}?force=1&v=1``: kill and remove it with its anonymous
-        volumes (named volumes are kept). A missing container counts as removed.
+        volumes (named volumes are kept). A missing container counts as removed; so does
+        one whose removal is already in progress (409 Conflict): the call then waits until
+        it is gone, for at most the client's request timeout.
 
         Raises:
-            RemoveError: the engine failed to remove it.
+            RemoveError: the engine failed to remove it, or a removal already in progress
+                did not finish within the request timeout.
             EngineConnectError: the engine could not be reached.
         """
         try:
             with _translated(RemoveError, f"removing container {name!r}"):
                 await self.client.containers.remove(name, force=True, v=True)
         except RemoveError as exc:
-            if not isinstance(exc.__cause__, NotFoundError):
+            if isinstance(exc.__cause__, ConflictError):
+                await self._await_removed(name, exc)
+            elif not isinstance(exc.__cause__, NotFoundError):
                 raise
+
+    async def _await_removed(self, name: str, conflict: RemoveError) -> None:
+        """Wait until ``name`` is gone after a 409 (its removal already in progress).
+
+        Bounded by the client's request timeout; then ``conflict`` is raised, saying so.
+        """
+        limit = self.client._session.timeouts.request
+        delay = _POLL_FIRST
+        with anyio.move_on_after(math.inf if limit is None else limit):
+            while True:
+                await anyio.sleep(delay)
+                delay = min(delay * 2, _POLL_MAX)
+                try:
+                    await self._inspect(name)
+                except ContainerNotFoundError:
+                    return
+        raise RemoveError(
+            f"{conflict} (still there after {limit:g} s: another removal of it did not finish)"
+        ) from conflict.__cause__
 
     async def inspect(self, container_id: ContainerId) -> ContainerStatus:
         """``GET /containers/{id}/json``, mapped to a :class:`ContainerStatus`.
@@ -304,7 +333,12 @@ class DockerRuntime:
 
 
 class ContainerLogs(AsyncResource):
-    """The :class:`LogChunk` stream of one container; owns its connection."""
+    """The :class:`LogChunk` stream of one container; owns its connection.
+
+    A follow stream ends when the container stops, whatever the engine does with the
+    connection: once the stream has been quiet for :data:`END_POLL` seconds the container
+    is inspected, and a stopped (or removed) container ends the stream.
+    """
 
     def __init__(
         self,
@@ -321,6 +355,7 @@ class ContainerLogs(AsyncResource):
         self._tail: int | Literal["all"] = "all" if tail is None else tail
         self._since = None if since is None else since.timestamp()
         self._frames: EngineStream[StampedFrame] | None = None
+        self._chunks: deque[LogChunk] = deque()
         self._closed = False
 
     async def _open(self) -> EngineStream[StampedFrame]:
@@ -346,15 +381,61 @@ class ContainerLogs(AsyncResource):
         return self
 
     async def __anext__(self) -> LogChunk:
-        if self._closed:
-            raise StopAsyncIteration
-        frames = await self._open()
-        with _translated(LogStreamError, f"reading logs of {self._container_id}"):
-            frame = await frames.__anext__()
-        return LogChunk(frame.stream, frame.timestamp, frame.data)
+        chunks = self._chunks
+        while not chunks:
+            if self._closed:
+                raise StopAsyncIteration
+            frames = await self._open()
+            with _translated(LogStreamError, f"reading logs of {self._container_id}"):
+                if self._follow and not frames.buffered:
+                    batch = await self._read_while_running(frames)
+                else:
+                    batch = await frames.next_batch()
+            if not batch:
+                await self.aclose()
+                raise StopAsyncIteration
+            chunks.extend([LogChunk(f.stream, f.timestamp, f.data) for f in batch])
+        return chunks.popleft()
+
+    async def _read_while_running(
+        self, frames: EngineStream[StampedFrame]
+    ) -> list[StampedFrame]:
+        """The next read of a follow stream, or ``[]`` once the container has stopped."""
+        batch: list[StampedFrame] = []
+        failure: BaseException | None = None
+
+        async def read() -> None:
+            nonlocal batch, failure
+            try:
+                batch = await frames.next_batch()
+            except Exception as exc:  # raised below, outside the task group
+                failure = exc
+            tasks.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(read)
+            await self._until_stopped()
+            tasks.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        return batch
+
+    async def _until_stopped(self) -> None:
+        """Return once the container has stopped or is gone, checking after quiet spells."""
+        while True:
+            await anyio.sleep(END_POLL)
+            try:
+                info = await self._runtime._inspect(self._container_id)
+            except ContainerNotFoundError:
+                return
+            except ContainerRuntimeError:
+                continue  # not known to have stopped; a broken engine fails the read itself
+            if isinstance(container_status(info), Stopped):
+                return
 
     async def aclose(self) -> None:
         """Close the connection; safe to call more than once."""
         self._closed = True
+        self._chunks.clear()
         if self._frames is not None:
             await self._frames.aclose()
