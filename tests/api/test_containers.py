@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import tarfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, timedelta
@@ -37,6 +38,7 @@ from lightshuttle_runtime import (
 from lightshuttle_runtime.models import (
     ChangeKind,
     ContainerCreateRequest,
+    ContainerStats,
     ContainerUpdateRequest,
     RestartPolicy,
 )
@@ -497,9 +499,7 @@ async def test_prune_removes_only_stopped_matches(docker: DockerClient) -> None:
                 await docker.containers.inspect(stopped)
 
 
-async def test_lifecycle_calls_on_a_missing_container(
-    docker: DockerClient, engine: Engine
-) -> None:
+async def test_lifecycle_calls_on_a_missing_container(docker: DockerClient, engine: Engine) -> None:
     missing = "lsapi-missing"
     calls: list[Callable[[], Awaitable[object]]] = [
         lambda: docker.containers.restart(missing),
@@ -535,3 +535,92 @@ def test_update_request_encodes_api_names() -> None:
         )
     )
     assert body == {"NanoCpus": 500_000_000, "RestartPolicy": {"Name": "always"}}
+
+
+# -- stats ---------------------------------------------------------------------------------
+
+BUSY = ["sh", "-c", "while :; do :; done"]
+
+
+async def test_stats_one_sample_of_a_busy_container(docker: DockerClient, engine: Engine) -> None:
+    async with container(docker, OPS, BUSY) as container_id:
+        await docker.containers.start(container_id)
+        sample = await docker.containers.stats(container_id)
+        assert sample.read is not None
+        if engine.is_podman:  # Podman 4.3 answers one sample, as for one_shot
+            assert sample.preread is None and sample.precpu_stats.cpu_usage.total_usage == 0
+        else:  # Docker takes two samples: a CPU delta
+            assert sample.preread is not None and sample.read > sample.preread
+            assert sample.precpu_stats.cpu_usage.total_usage > 0
+        assert sample.cpu_stats.cpu_usage.total_usage > 0
+        assert sample.cpu_percent > 0.0
+        assert 0 < sample.memory_usage <= sample.memory_stats.usage
+        assert 0.0 < sample.memory_percent < 100.0
+        assert sample.pids_stats.current >= 1
+        # Docker names the container with its leading slash, Podman 4.3 without
+        assert sample.name.lstrip("/") == OPS
+
+
+async def test_stats_one_shot_has_no_previous_sample(docker: DockerClient) -> None:
+    async with container(docker, OPS, BUSY) as container_id:
+        await docker.containers.start(container_id)
+        sample = await docker.containers.stats(container_id, one_shot=True)
+        assert sample.cpu_stats.cpu_usage.total_usage > 0
+        assert sample.precpu_stats.cpu_usage.total_usage == 0
+        assert sample.precpu_stats.system_cpu_usage == 0
+        # against no previous sample the CLI's formula measures the host's whole uptime
+        assert 0.0 <= sample.cpu_percent < 100.0 * max(sample.cpu_stats.online_cpus, 1)
+
+
+async def test_stats_stream_yields_consecutive_samples(docker: DockerClient) -> None:
+    async with container(docker, OPS, BUSY) as container_id:
+        await docker.containers.start(container_id)
+        samples = []
+        with anyio.fail_after(PATIENCE):
+            async with docker.containers.stats_stream(container_id) as stream:
+                async for sample in stream:
+                    samples.append(sample)
+                    if len(samples) == 3:
+                        break
+        for before, after in itertools.pairwise(samples):
+            assert after.read is not None and before.read is not None
+            assert after.read > before.read
+            assert (
+                after.precpu_stats.cpu_usage.total_usage == before.cpu_stats.cpu_usage.total_usage
+            )
+        assert samples[-1].cpu_percent > 0.0
+
+
+async def test_stats_of_a_missing_container_is_not_found(docker: DockerClient) -> None:
+    with pytest.raises(NotFoundError):
+        await docker.containers.stats("lsapi-missing")
+    with pytest.raises(NotFoundError):
+        async with docker.containers.stats_stream("lsapi-missing") as stream:
+            async for _ in stream:
+                pass
+
+
+def test_stats_percentages_as_docker_stats_computes_them() -> None:
+    sample = msgspec.json.decode(
+        b"""{"cpu_stats": {"cpu_usage": {"total_usage": 3000}, "system_cpu_usage": 20000,
+             "online_cpus": 4},
+             "precpu_stats": {"cpu_usage": {"total_usage": 1000}, "system_cpu_usage": 10000},
+             "memory_stats": {"usage": 5000, "limit": 20000,
+             "stats": {"inactive_file": 1000}}}""",
+        type=ContainerStats,
+    )
+    assert sample.cpu_percent == 2000 / 10000 * 4 * 100  # 80 %: 0.8 of one CPU
+    assert sample.memory_usage == 4000  # the inactive page cache does not count
+    assert sample.memory_percent == 20.0
+    v1 = msgspec.structs.replace(
+        sample.memory_stats, stats={"total_inactive_file": 500, "inactive_file": 9}
+    )
+    assert msgspec.structs.replace(sample, memory_stats=v1).memory_usage == 4500
+    # cgroup v1 without online_cpus: the per-CPU list's length counts
+    per_cpu = msgspec.structs.replace(
+        sample.cpu_stats,
+        online_cpus=0,
+        cpu_usage=msgspec.structs.replace(sample.cpu_stats.cpu_usage, percpu_usage=[1, 2]),
+    )
+    assert msgspec.structs.replace(sample, cpu_stats=per_cpu).cpu_percent == 40.0
+    assert ContainerStats().cpu_percent == 0.0 and ContainerStats().memory_percent == 0.0

@@ -1,5 +1,5 @@
 """Container endpoints: create, start, stop, restart, kill, pause, rename, update, remove,
-inspect, list, top, changes, export, prune, wait, logs."""
+inspect, list, top, stats, changes, export, prune, wait, logs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .._errors import ConflictError, InvalidArgumentError
 from .._resource import AsyncResource
 from .._session import EngineSession, QueryValue, decode_json
 from .._stream import EngineStream, open_stream
-from .._streams import Frame, StampedFrame
+from .._streams import Frame, JSONLinesDecoder, StampedFrame
 from .._streams._logs import LogDecoder
 from .._streams._raw import ChunkDecoder
 from .._validate import Filters, check_identifier, check_name, normalize_filters
@@ -22,6 +22,7 @@ from ..models import (
     ContainerCreateResponse,
     ContainerInspect,
     ContainerPruneResponse,
+    ContainerStats,
     ContainerSummary,
     ContainerTopResponse,
     ContainerUpdateRequest,
@@ -256,6 +257,48 @@ class ContainersAPI:
         """
         path = f"/containers/{check_identifier(container)}/export"
         return open_stream(self._session, "GET", path, lambda _response: ChunkDecoder())
+
+    async def stats(self, container: str, *, one_shot: bool = False) -> ContainerStats:
+        """``GET /containers/{id}/stats?stream=false``: one resource-usage sample.
+
+        The engine takes two samples about a second apart so that
+        :attr:`ContainerStats.cpu_percent` has a ``precpu_stats`` to compare with;
+        ``one_shot=True`` (API 1.41) answers at once with an empty ``precpu_stats`` (CPU
+        percent near 0). Podman 4.3 always answers the one-shot way. For a stopped container
+        the counters are zero. For a CPU percentage on every engine use :meth:`stats_stream`.
+
+        Raises:
+            NotFoundError: no such container.
+            DecodeError: the answer does not match :class:`ContainerStats`.
+        """
+        return await self._session.request_json(
+            "GET",
+            f"/containers/{check_identifier(container)}/stats",
+            ContainerStats,
+            params={"stream": False, "one-shot": one_shot or None},
+        )
+
+    def stats_stream(self, container: str) -> EngineStream[ContainerStats]:
+        """``GET /containers/{id}/stats?stream=true``: a sample about every second.
+
+        Use as ``async with client.containers.stats_stream(id) as samples:``; each sample's
+        ``precpu_stats`` is the previous one's ``cpu_stats`` (the first has none), so
+        :attr:`ContainerStats.cpu_percent` is the CPU use over the last interval. The stream
+        has no read timeout and ends when the container stops (Docker) or is removed.
+
+        Raises:
+            NotFoundError: no such container (when the stream opens).
+            StreamInterruptedError: the engine went away mid-stream.
+            DecodeError: a sample does not match :class:`ContainerStats`.
+        """
+        path = f"/containers/{check_identifier(container)}/stats"
+        return open_stream(
+            self._session,
+            "GET",
+            path,
+            lambda _response: JSONLinesDecoder(ContainerStats),
+            params={"stream": True},
+        )
 
     async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
         """``POST /containers/prune``: remove every stopped container matching ``filters``.

@@ -20,6 +20,10 @@ from ._base import Model, Timestamp
 __all__ = [
     "Address",
     "BindOptions",
+    "BlkioEntry",
+    "BlkioStats",
+    "CPUStats",
+    "CPUUsage",
     "ChangeKind",
     "ContainerConfig",
     "ContainerCreateRequest",
@@ -27,6 +31,7 @@ __all__ = [
     "ContainerInspect",
     "ContainerPruneResponse",
     "ContainerState",
+    "ContainerStats",
     "ContainerSummary",
     "ContainerSummaryHostConfig",
     "ContainerSummaryNetworkSettings",
@@ -48,14 +53,18 @@ __all__ = [
     "HostConfig",
     "ImageMountOptions",
     "LogConfig",
+    "MemoryStats",
     "Mount",
     "MountPoint",
     "NetworkSettings",
+    "NetworkStats",
     "NetworkingConfig",
+    "PidsStats",
     "Port",
     "PortBinding",
     "RestartPolicy",
     "ThrottleDevice",
+    "ThrottlingData",
     "TmpfsOptions",
     "Ulimit",
     "VolumeDriverConfig",
@@ -688,3 +697,135 @@ class ContainerPruneResponse(Model):
 
     containers_deleted: list[str] | None = None
     space_reclaimed: int = 0
+
+
+class CPUUsage(Model, rename=None):
+    """``cpu_usage`` of a stats sample: CPU time in **nanoseconds** (``percpu_usage`` only
+    on cgroup v1)."""
+
+    total_usage: int = 0
+    percpu_usage: list[int] | None = None
+    usage_in_kernelmode: int = 0
+    usage_in_usermode: int = 0
+
+
+class ThrottlingData(Model, rename=None):
+    """``throttling_data``: CFS periods, throttled periods, throttled time (ns)."""
+
+    periods: int = 0
+    throttled_periods: int = 0
+    throttled_time: int = 0
+
+
+class CPUStats(Model, rename=None):
+    """``cpu_stats``/``precpu_stats``: the container's and the host's CPU time (ns).
+
+    ``system_cpu_usage`` is the host's total (absent for a stopped container); ``online_cpus``
+    since API 1.27.
+    """
+
+    cpu_usage: CPUUsage = msgspec.field(default_factory=CPUUsage)
+    system_cpu_usage: int = 0
+    online_cpus: int = 0
+    throttling_data: ThrottlingData | None = None
+
+
+class MemoryStats(Model, rename=None):
+    """``memory_stats``: ``usage``/``max_usage``/``limit`` in **bytes**; ``stats`` the cgroup's
+    ``memory.stat`` counters (cgroup v1 ``total_inactive_file``..., v2 ``inactive_file``...).
+    All zero/absent for a stopped container."""
+
+    usage: int = 0
+    max_usage: int = 0
+    stats: dict[str, int] | None = None
+    failcnt: int = 0
+    limit: int = 0
+
+
+class PidsStats(Model, rename=None):
+    """``pids_stats``: processes now and the limit (absent/0: none)."""
+
+    current: int = 0
+    limit: int = 0
+
+
+class NetworkStats(Model, rename=None):
+    """One interface of ``networks`` in a stats sample: bytes, packets, errors, drops."""
+
+    rx_bytes: int = 0
+    rx_packets: int = 0
+    rx_errors: int = 0
+    rx_dropped: int = 0
+    tx_bytes: int = 0
+    tx_packets: int = 0
+    tx_errors: int = 0
+    tx_dropped: int = 0
+
+
+class BlkioEntry(Model, rename=None):
+    """One block-I/O counter: device ``major:minor``, ``op`` (``read``/``write``...), value."""
+
+    major: int = 0
+    minor: int = 0
+    op: str = ""
+    value: int = 0
+
+
+class BlkioStats(Model, rename=None):
+    """``blkio_stats``: per-device bytes (``io_service_bytes_recursive``) and operations
+    (``io_serviced_recursive``); ``None`` on cgroup v2 for most of them."""
+
+    io_service_bytes_recursive: list[BlkioEntry] | None = None
+    io_serviced_recursive: list[BlkioEntry] | None = None
+
+
+class ContainerStats(Model, rename=None):
+    """One sample of ``GET /containers/{id}/stats`` (snake_case on the wire).
+
+    ``read`` is when it was taken, ``preread``/``precpu_stats`` the previous sample's (empty
+    in a one-shot sample and in the first of a stream; Podman 4.3 sends no ``preread``). :attr:`cpu_percent`,
+    :attr:`memory_usage` and :attr:`memory_percent` compute what ``docker stats`` shows.
+    """
+
+    read: Timestamp = None
+    preread: Timestamp = None
+    id: str = ""
+    name: str = ""
+    num_procs: int = 0
+    pids_stats: PidsStats = msgspec.field(default_factory=PidsStats)
+    cpu_stats: CPUStats = msgspec.field(default_factory=CPUStats)
+    precpu_stats: CPUStats = msgspec.field(default_factory=CPUStats)
+    memory_stats: MemoryStats = msgspec.field(default_factory=MemoryStats)
+    blkio_stats: BlkioStats = msgspec.field(default_factory=BlkioStats)
+    networks: dict[str, NetworkStats] | None = None
+
+    @property
+    def cpu_percent(self) -> float:
+        """CPU use between ``precpu_stats`` and ``cpu_stats``, in percent of *one* CPU (so up
+        to ``100 * online_cpus``), as ``docker stats`` shows it. Without a previous sample
+        (one-shot) the formula, like the CLI's, compares against the host's uptime: near 0."""
+        cpu, previous = self.cpu_stats, self.precpu_stats
+        cpu_delta = cpu.cpu_usage.total_usage - previous.cpu_usage.total_usage
+        system_delta = cpu.system_cpu_usage - previous.system_cpu_usage
+        online = cpu.online_cpus or len(cpu.cpu_usage.percpu_usage or ())
+        if cpu_delta <= 0 or system_delta <= 0:
+            return 0.0
+        return cpu_delta / system_delta * online * 100.0
+
+    @property
+    def memory_usage(self) -> int:
+        """Memory in use in bytes without the page cache that can be dropped (``usage``
+        minus inactive file pages: ``total_inactive_file`` on cgroup v1, ``inactive_file``
+        on v2), as ``docker stats`` shows it."""
+        memory = self.memory_stats
+        counters = memory.stats or {}
+        inactive = counters.get("total_inactive_file", counters.get("inactive_file"))
+        if inactive is not None and inactive < memory.usage:
+            return memory.usage - inactive
+        return memory.usage
+
+    @property
+    def memory_percent(self) -> float:
+        """:attr:`memory_usage` in percent of ``memory_stats.limit`` (``0.0`` without one)."""
+        limit = self.memory_stats.limit
+        return self.memory_usage / limit * 100.0 if limit else 0.0
