@@ -783,8 +783,9 @@ class ContainerStats(Model, rename=None):
     """One sample of ``GET /containers/{id}/stats`` (snake_case on the wire).
 
     ``read`` is when it was taken, ``preread``/``precpu_stats`` the previous sample's (empty
-    in a one-shot sample and in the first of a stream; Podman 4.3 sends no ``preread``). :attr:`cpu_percent`,
-    :attr:`memory_usage` and :attr:`memory_percent` compute what ``docker stats`` shows.
+    in a one-shot sample and in the first of a stream; Podman 4.3 sends no ``preread``).
+    :attr:`cpu_percent`, :attr:`memory_usage` and :attr:`memory_percent` compute what
+    ``docker stats`` shows.
     """
 
     read: Timestamp = None
