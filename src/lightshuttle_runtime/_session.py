@@ -281,6 +281,28 @@ class EngineSession:
             raise self.error_for(response, method, request.url.path)
         return response
 
+    async def delete(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        missing_ok: bool = False,
+    ) -> None:
+        """``DELETE path``: the one removal every area uses; ``missing_ok`` turns a 404 for a
+        missing object into success (an engine lacking the endpoint still raises).
+
+        Raises:
+            NotFoundError: nothing of that name (unless ``missing_ok``).
+            EngineError, DockerConnectionError, DockerTimeout: as :meth:`send`.
+        """
+        try:
+            await self.send("DELETE", path, params=params)
+        except EndpointNotFoundError:
+            raise
+        except NotFoundError:
+            if not missing_ok:
+                raise
+
     async def request_json(
         self,
         method: str,

@@ -515,6 +515,9 @@ async def test_lifecycle_calls_on_a_missing_container(docker: DockerClient, engi
     # Podman 4.3 answers changes of a missing container with 500 "... layer not known"
     with pytest.raises(EngineError if engine.is_podman else NotFoundError):
         await docker.containers.changes(missing)
+    with pytest.raises(NotFoundError):
+        await docker.containers.remove(missing)
+    await docker.containers.remove(missing, missing_ok=True)  # no error: nothing was there
 
 
 async def test_bad_input_is_refused_before_sending(offline: DockerClient) -> None:

@@ -181,6 +181,9 @@ async def test_history_lists_the_layers(docker: DockerClient, engine: Engine) ->
 async def test_history_of_a_missing_image_is_not_found(docker: DockerClient) -> None:
     with pytest.raises(NotFoundError):
         await docker.images.history("lsapi-missing:none")
+    with pytest.raises(NotFoundError):
+        await docker.images.remove("lsapi-missing:none")
+    await docker.images.remove("lsapi-missing:none", missing_ok=True)
 
 
 async def test_prune_with_a_filter_nothing_matches(docker: DockerClient, engine: Engine) -> None:

@@ -116,7 +116,13 @@ class ContainersAPI:
         )
 
     async def remove(
-        self, container: str, *, force: bool = False, v: bool = False, link: bool = False
+        self,
+        container: str,
+        *,
+        force: bool = False,
+        v: bool = False,
+        link: bool = False,
+        missing_ok: bool = False,
     ) -> None:
         """``DELETE /containers/{id}``.
 
@@ -124,15 +130,16 @@ class ContainersAPI:
             force: kill a running container first.
             v: also remove its anonymous volumes (named volumes are always kept).
             link: remove the link named ``container`` instead.
+            missing_ok: a container that does not exist counts as removed.
 
         Raises:
-            NotFoundError: no such container.
+            NotFoundError: no such container (unless ``missing_ok``).
             ConflictError: it is running (without ``force``) or already being removed.
         """
-        await self._session.send(
-            "DELETE",
+        await self._session.delete(
             f"/containers/{check_identifier(container)}",
             params={"force": force or None, "v": v or None, "link": link or None},
+            missing_ok=missing_ok,
         )
 
     async def restart(self, container: str, *, t: float | None = None) -> None:

@@ -131,17 +131,22 @@ class ImagesAPI:
             params={"repo": repo, "tag": tag},
         )
 
-    async def remove(self, name: str, *, force: bool = False, noprune: bool = False) -> None:
+    async def remove(
+        self, name: str, *, force: bool = False, noprune: bool = False, missing_ok: bool = False
+    ) -> None:
         """``DELETE /images/{name}``.
 
+        Args:
+            missing_ok: an image that does not exist counts as removed.
+
         Raises:
-            NotFoundError: no such image.
+            NotFoundError: no such image (unless ``missing_ok``).
             ConflictError: a container uses it (without ``force``).
         """
-        await self._session.send(
-            "DELETE",
+        await self._session.delete(
             f"/images/{check_identifier(name, what='image name')}",
             params={"force": force or None, "noprune": noprune or None},
+            missing_ok=missing_ok,
         )
 
     async def list(

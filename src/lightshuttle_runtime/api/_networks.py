@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from .._errors import NotFoundError
 from .._session import EngineSession, QueryValue
 from .._validate import Filters, check_identifier, check_name, normalize_filters
 from ..models import (
@@ -126,11 +125,7 @@ class NetworksAPI:
                 Podman 500 "network is being used" — but Podman 4.3 removes a network named
                 *by id* even while containers use it), or it is a predefined network (403).
         """
-        try:
-            await self._session.send("DELETE", f"/networks/{_network(network)}")
-        except NotFoundError:
-            if not missing_ok:
-                raise
+        await self._session.delete(f"/networks/{_network(network)}", missing_ok=missing_ok)
 
     async def connect(
         self,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._config import parse_version
-from .._errors import NotFoundError
 from .._session import EngineSession
 from .._validate import Filters, check_identifier, check_name, normalize_filters
 from ..models import Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse
@@ -87,13 +86,9 @@ class VolumesAPI:
             NotFoundError: no such volume (unless ``missing_ok``).
             ConflictError: a container uses it (409 on both engines).
         """
-        try:
-            await self._session.send(
-                "DELETE", f"/volumes/{_volume(name)}", params={"force": force or None}
-            )
-        except NotFoundError:
-            if not missing_ok:
-                raise
+        await self._session.delete(
+            f"/volumes/{_volume(name)}", params={"force": force or None}, missing_ok=missing_ok
+        )
 
     async def prune(
         self, *, filters: Filters | None = None, all_: bool = False
