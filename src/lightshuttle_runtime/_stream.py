@@ -195,15 +195,27 @@ def open_stream(
     decoder_for: Callable[[httpx.Response], Decoder[T]],
     *,
     params: Mapping[str, QueryValue] | None = None,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | AsyncIterable[bytes] | None = None,
+    content_type: str | None = None,
     check: Callable[[T], None] | None = None,
 ) -> EngineStream[T]:
     """An :class:`EngineStream` of ``method path`` (no read timeout) decoded by ``decoder_for``.
 
     The one way a streaming endpoint opens its body: the request is sent when the stream is
-    entered, with the body left unread for the decoder.
+    entered, with the body left unread for the decoder; ``check`` sees every item.
     """
 
     async def open_response() -> httpx.Response:
-        return await session.send(method, path, params=params, timeout=None, stream=True)
+        return await session.send(
+            method,
+            path,
+            params=params,
+            headers=headers,
+            body=body,
+            content_type=content_type,
+            timeout=None,
+            stream=True,
+        )
 
     return EngineStream(session, method, path, open_response, decoder_for, check)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["Filters", "check_identifier", "check_name", "normalize_filters"]
+__all__ = ["Filters", "check_identifier", "check_name", "normalize_filters", "unix_time"]
 
 #: ``filters`` as users give them: a name → values map (a single string is one value).
 Filters = Mapping[str, Sequence[str] | str | Mapping[str, bool]]
@@ -74,3 +75,13 @@ def normalize_filters(filters: Filters | None) -> dict[str, list[str]] | None:
                 f"filter {key!r} must be a string or a list of strings, not {value!r}"
             )
     return out
+
+
+def unix_time(value: datetime | float | None) -> str | None:
+    """The engine's query form of a time (``since``/``until``): UNIX seconds, up to nine
+    fraction digits and no trailing zeros (``"1700000000"``, ``"1700000000.5"``); the one
+    place a time is formatted for a request."""
+    if value is None:
+        return None
+    seconds = value.timestamp() if isinstance(value, datetime) else float(value)
+    return f"{seconds:.9f}".rstrip("0").rstrip(".")

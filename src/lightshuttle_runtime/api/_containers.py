@@ -16,7 +16,7 @@ from .._stream import EngineStream, open_stream
 from .._streams import Frame, JSONLinesDecoder, StampedFrame
 from .._streams._logs import LogDecoder
 from .._streams._raw import ChunkDecoder
-from .._validate import Filters, check_identifier, check_name, normalize_filters
+from .._validate import Filters, check_identifier, check_name, normalize_filters, unix_time
 from ..models import (
     ContainerCreateRequest,
     ContainerCreateResponse,
@@ -510,19 +510,16 @@ class ContainersAPI:
             "follow": follow,
             "stdout": stdout,
             "stderr": stderr,
-            "since": _unix_time(since),
-            "until": _unix_time(until),
+            "since": unix_time(since),
+            "until": unix_time(until),
             "timestamps": timestamps,
             "tail": tail,
         }
 
-        async def open_response() -> httpx.Response:
-            return await self._session.send("GET", path, params=params, timeout=None, stream=True)
-
         def decoder_for(_response: httpx.Response) -> LogDecoder[Frame | StampedFrame]:
             return LogDecoder(tty=tty, timestamps=timestamps)
 
-        return EngineStream(self._session, "GET", path, open_response, decoder_for)  # type: ignore[return-value]
+        return open_stream(self._session, "GET", path, decoder_for, params=params)  # type: ignore[return-value]
 
 
 class ContainerWaiter(AsyncResource):
@@ -557,12 +554,6 @@ class ContainerWaiter(AsyncResource):
             raise InvalidArgumentError("use the waiter inside its `async with` block")
         body = await self._session.read_body(self._response, "POST", self._path)
         return decode_json(body, ContainerWaitResponse, method="POST", path=self._path)
-
-
-def _unix_time(value: float | None) -> str | None:
-    if value is None:
-        return None
-    return str(int(value)) if float(value).is_integer() else f"{value:.9f}"
 
 
 def _negative(label: str, value: float) -> InvalidArgumentError:

@@ -7,9 +7,9 @@ from datetime import datetime
 import httpx
 
 from .._session import EngineSession, QueryValue
-from .._stream import EngineStream
+from .._stream import EngineStream, open_stream
 from .._streams import JSONLinesDecoder
-from .._validate import Filters, normalize_filters
+from .._validate import Filters, normalize_filters, unix_time
 from ..models import EventMessage
 
 __all__ = ["EventsAPI"]
@@ -49,29 +49,14 @@ class EventsAPI:
             DecodeError: an event was not JSON.
         """
         params: dict[str, QueryValue] = {
-            "since": _unix(since),
-            "until": _unix(until),
+            "since": unix_time(since),
+            "until": unix_time(until),
             "filters": normalize_filters(filters),
         }
-
-        async def open_response() -> httpx.Response:
-            return await self._session.send(
-                "GET",
-                "/events",
-                params=params,
-                headers={"Accept": _ACCEPT},
-                timeout=None,
-                stream=True,
-            )
 
         def decoder_for(_response: httpx.Response) -> JSONLinesDecoder[EventMessage]:
             return JSONLinesDecoder(EventMessage)
 
-        return EngineStream(self._session, "GET", "/events", open_response, decoder_for)
-
-
-def _unix(value: datetime | float | None) -> str | None:
-    if value is None:
-        return None
-    seconds = value.timestamp() if isinstance(value, datetime) else float(value)
-    return f"{seconds:.9f}".rstrip("0").rstrip(".")
+        return open_stream(
+            self._session, "GET", "/events", decoder_for, params=params, headers={"Accept": _ACCEPT}
+        )

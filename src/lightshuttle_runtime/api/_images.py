@@ -11,7 +11,7 @@ import msgspec
 
 from .._reference import parse_reference
 from .._session import EngineSession, QueryValue
-from .._stream import EngineStream
+from .._stream import EngineStream, open_stream
 from .._streams import JSONLinesDecoder
 from .._streams._progress import raise_for_progress_error
 from .._validate import Filters, check_identifier, normalize_filters
@@ -215,21 +215,17 @@ class ImagesAPI:
         body: bytes | AsyncIterable[bytes] | None = None,
         content_type: str | None = None,
     ) -> EngineStream[ProgressMessage]:
-        async def open_response() -> httpx.Response:
-            return await self._session.send(
-                "POST",
-                path,
-                params=params,
-                headers=headers,
-                body=body,
-                content_type=content_type,
-                timeout=None,
-                stream=True,
-            )
-
         def decoder_for(_response: httpx.Response) -> JSONLinesDecoder[ProgressMessage]:
             return JSONLinesDecoder(ProgressMessage)
 
-        return EngineStream(
-            self._session, "POST", path, open_response, decoder_for, raise_for_progress_error
+        return open_stream(
+            self._session,
+            "POST",
+            path,
+            decoder_for,
+            params=params,
+            headers=headers,
+            body=body,
+            content_type=content_type,
+            check=raise_for_progress_error,
         )
