@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._reference import ImageReference, parse_reference
     from ._stream import EngineStream
     from ._streams import Frame, LogStream, StampedFrame
+    from ._streams._build_progress import BuildFrontendError, BuildStepError
     from .api import ArchiveStream, ExecResult, WaitCondition
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "APIVersionError",
     "ArchiveStream",
     "BadRequestError",
+    "BuildFrontendError",
+    "BuildStepError",
     "ConflictError",
     "DecodeError",
     "DockerClient",
@@ -84,6 +87,8 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "BuildFrontendError": "._streams._build_progress",
+    "BuildStepError": "._streams._build_progress",
     "API_VERSION_MAX": "._config",
     "API_VERSION_MIN": "._config",
     "ArchiveStream": ".api",

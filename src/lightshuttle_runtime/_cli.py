@@ -25,6 +25,7 @@ import anyio
 import msgspec
 
 from . import __version__
+from ._cli_build import PlainBuildView, TtyBuildView
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
 from ._errors import DockerConnectionError, DockerError, NotFoundError
@@ -287,6 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
     rm = command("rm", cmd_rm, "remove containers (forced; named volumes are kept)")
     rm.add_argument("names", nargs="+", metavar="NAME")
 
+    _add_build_arguments(
+        command(
+            "build",
+            cmd_build,
+            "build an image from a context directory, step by step (BuildKit on Docker)",
+            epilog="Progress goes to stderr (collapsing lines on a terminal, plain lines like "
+            "`docker build --progress=plain` otherwise); the image id to stdout.",
+        )
+    )
+
     inspect = command("inspect", cmd_inspect, "print a container's status, or its inspect JSON")
     inspect.add_argument(
         "--format",
@@ -325,6 +336,30 @@ def _add_common(parser: argparse.ArgumentParser, *, default: object) -> None:
     parser.add_argument(
         "--backend", choices=["asyncio", "trio"], default=default, help=argparse.SUPPRESS
     )
+
+
+def _add_build_arguments(build: argparse.ArgumentParser) -> None:
+    build.add_argument("-t", "--tag", action="append", default=[], help="name[:tag] (repeatable)")
+    build.add_argument("-f", "--file", default="Dockerfile", help="the Dockerfile, in the context")
+    build.add_argument(
+        "--build-arg", action="append", type=env_pair, default=[], metavar="K=V", help="ARG value"
+    )
+    build.add_argument("--label", action="append", type=env_pair, default=[], metavar="K=V")
+    build.add_argument("--target", help="the stage to build")
+    build.add_argument("--network", help="the network of RUN steps (bridge, host, none)")
+    build.add_argument("--platform", help="os[/arch[/variant]]")
+    build.add_argument("--no-cache", action="store_true", help="do not use the build cache")
+    build.add_argument("--pull", action="store_true", help="pull base images even when present")
+    build.add_argument(
+        "--builder", choices=["auto", "buildkit", "classic"], default="auto", help="default auto"
+    )
+    build.add_argument(
+        "--progress",
+        choices=["auto", "plain", "tty"],
+        default="auto",
+        help="auto (tty on a terminal, else plain)",
+    )
+    build.add_argument("context", metavar="PATH", help="the build context directory")
 
 
 def _add_run_arguments(run_parser: argparse.ArgumentParser) -> None:
@@ -624,6 +659,40 @@ async def cmd_logs(args: argparse.Namespace, docker: DockerClient, console: Cons
                 prefix = chunk.timestamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ ").encode()
             at_line_start[chunk.stream] = chunk.data.endswith(b"\n")
             console.write_chunk(chunk, prefix)
+    return 0
+
+
+async def cmd_build(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """Build the context, showing each step on stderr; print the image id on stdout."""
+    tty = args.progress == "tty" or (args.progress == "auto" and console.err.isatty())
+    view = (
+        TtyBuildView(console.err, ok=console.ok, bad=console.bad)
+        if tty
+        else PlainBuildView(console.err)
+    )
+    stream = docker.build_events(
+        args.context,
+        dockerfile=args.file,
+        tags=args.tag,
+        buildargs=dict(args.build_arg) or None,
+        labels=dict(args.label) or None,
+        target=args.target,
+        network_mode=args.network,
+        platform=args.platform,
+        nocache=args.no_cache,
+        pull=args.pull,
+        forcerm=True,
+        builder=args.builder,
+    )
+    try:
+        async with stream:
+            async for event in stream:
+                view.show(event)
+    finally:
+        view.close()
+    if view.image_id is None:
+        raise CommandError("the engine reported no image id")
+    console.print(view.image_id)
     return 0
 
 

@@ -153,6 +153,8 @@ class DockerClient(AsyncResource):
     events = Area(_events)
     #: ``POST /build``: see :meth:`BuildAPI.build`.
     build = Area(lambda session: _build(session).build)
+    #: ``POST /build`` as typed step events: see :meth:`BuildAPI.events`.
+    build_events = Area(lambda session: _build(session).events)
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:

@@ -174,3 +174,29 @@ def _add(tar: tarfile.TarFile, entry: _Entry, mtime: int | None) -> None:
 def _unreadable(path: str, exc: OSError) -> InvalidArgumentError:
     reason = exc.strerror or str(exc)
     return InvalidArgumentError(f"cannot read {path!r} for the build context: {reason}")
+
+
+def syntax_directive(context_tar: bytes, dockerfile: str) -> str | None:
+    """The frontend image a Dockerfile's ``# syntax=IMAGE`` parser directive names, else
+    ``None``. Reads the Dockerfile from the context tar (any compression tarfile opens);
+    a tar without it, or one that does not open, gives ``None`` (the builder will say).
+
+    Parser directives are the ``# key=value`` comment lines at the very top of the file,
+    before any blank line, other comment or instruction.
+    """
+    try:
+        with tarfile.open(fileobj=io.BytesIO(context_tar)) as tar:
+            member = tar.extractfile(str(PurePosixPath(dockerfile)))
+            head = member.read(4096) if member is not None else b""
+    except (tarfile.TarError, KeyError, OSError, EOFError):
+        return None
+    for line in head.decode("utf-8", "replace").splitlines():
+        text = line.strip()
+        if not text.startswith("#"):
+            return None
+        key, equals, value = text[1:].partition("=")
+        if not equals:
+            return None
+        if key.strip().lower() == "syntax":
+            return value.strip() or None
+    return None

@@ -111,6 +111,8 @@ class EngineSession:
         self._negotiate_lock = anyio.Lock()
         self.closed = False
         self.server_api_version: str | None = None
+        #: The headers of the engine's last unversioned ``GET /_ping`` (negotiation's), if any.
+        self.ping_headers: httpx.Headers | None = None
         self._urls: dict[str, httpx.URL] = {}
         # Only our own transport is known never to modify a request, so only it may be handed
         # the same request object again.
@@ -136,6 +138,7 @@ class EngineSession:
 
     async def _negotiate(self) -> None:
         response = await self.send("GET", "/_ping", versioned=False)
+        self.ping_headers = response.headers
         server = response.headers.get("api-version")
         self.server_api_version = server
         if server is None:

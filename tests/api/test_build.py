@@ -5,6 +5,9 @@ Live tests are replay-friendly: fixed tags ``ls-build-test:<scenario>`` and cont
 ``ls-build-test-<scenario>``, removed before and after; contexts written with fixed contents,
 packed into byte-identical tars (mtime 0); no random values.
 
+These are the classic builders' tests (``builder="classic"``: Docker's classic builder,
+Podman's buildah); BuildKit and ``builder="auto"`` are tested in ``test_build_buildkit.py``.
+
 Engine differences met here (see also ENGINES.md):
 - output: Docker's classic builder writes ``Step 2/3 : RUN ...`` (and its ``\\n`` as a separate
   line), Podman's buildah ``STEP 2/3: RUN ...\\n``; both end with ``aux.ID`` lines;
@@ -28,6 +31,7 @@ import httpx
 import pytest
 
 from lightshuttle_runtime import (
+    BuildStepError,
     DockerClient,
     DockerError,
     InvalidArgumentError,
@@ -92,6 +96,7 @@ def write_context(root: Path, files: dict[str, str]) -> Path:
 
 
 async def collect(docker: DockerClient, *args: object, **kwargs: object) -> list[BuildMessage]:
+    kwargs.setdefault("builder", "classic")
     with anyio.fail_after(PATIENCE):
         async with docker.build(*args, **kwargs) as stream:  # type: ignore[arg-type]
             return [message async for message in stream]
@@ -174,7 +179,7 @@ async def test_an_in_band_error_raises_with_the_builders_message() -> None:
     received: list[BuildMessage] = []
     async with mock_client(lines, seen) as docker:
         with pytest.raises(StreamError) as caught:
-            async with docker.build(b"") as stream:
+            async with docker.build(b"", builder="classic") as stream:
                 async for message in stream:
                     received.append(message)
     assert [m.step for m in received] == ["RUN exit 3"]
@@ -340,7 +345,7 @@ async def test_a_failing_run_is_a_stream_error(
     received: list[BuildMessage] = []
     async with cleaned(docker, tag):
         with pytest.raises(StreamError) as caught, anyio.fail_after(PATIENCE):
-            async with docker.build(tmp_path, tags=tag, forcerm=True) as stream:
+            async with docker.build(tmp_path, tags=tag, forcerm=True, builder="classic") as stream:
                 async for message in stream:
                     received.append(message)
     assert [m.step for m in received if m.step][-1] == "RUN echo before && exit 3"
@@ -362,7 +367,7 @@ async def test_a_missing_dockerfile_fails(
     with pytest.raises(DockerError) as caught:
         await collect(docker, tmp_path, dockerfile="Nope", tags="ls-build-test:missing")
     if engine.is_podman:
-        assert type(caught.value) is StreamError  # in-band
+        assert type(caught.value) is BuildStepError  # in-band
         assert "Nope: no such file or directory" in caught.value.message
     else:
         assert isinstance(caught.value, ServerError)  # 500 before the stream

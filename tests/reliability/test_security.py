@@ -106,7 +106,9 @@ async def test_build_registry_config_is_url_safe_base64_json(sock_path: str) -> 
     async with FakeEngine(sock_path) as fake:
         fake.enqueue(stream_chunks([b'{"aux":{"ID":"sha256:abc"}}\n']))
         async with client_for(sock_path) as docker:
-            build = docker.build(context.getvalue(), registry_config={"registry.example": AUTH})
+            build = docker.build(
+                context.getvalue(), registry_config={"registry.example": AUTH}, builder="classic"
+            )
             async with build as messages:
                 assert [m async for m in messages]
     value = fake.requests[0].header("X-Registry-Config")

@@ -111,7 +111,9 @@ async def test_build_error_sent_chunked(rechunk: int | None) -> None:
     output: list[str] = []
     async with replaying("build-error-chunked", api_version="1.41", rechunk=rechunk) as docker:
         with pytest.raises(StreamError) as caught:
-            async with docker.build(failing_context(), tags="handmade:fail") as messages:
+            async with docker.build(
+                failing_context(), tags="handmade:fail", builder="classic"
+            ) as messages:
                 async for message in messages:
                     output.append(message.stream or "")
     assert "".join(output).splitlines() == [

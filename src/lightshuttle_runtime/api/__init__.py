@@ -6,7 +6,7 @@ from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._archive import ArchivesAPI, ArchiveStream
-    from ._build import BuildAPI, BuildContextSource, encode_registry_config
+    from ._build import BuildAPI, BuildContextSource, Builder, BuildOptions, encode_registry_config
     from ._containers import ContainersAPI, ContainerWaiter, WaitCondition
     from ._events import EventsAPI
     from ._exec import ExecAPI, ExecResult
@@ -20,6 +20,8 @@ __all__ = [
     "ArchivesAPI",
     "BuildAPI",
     "BuildContextSource",
+    "BuildOptions",
+    "Builder",
     "ContainerWaiter",
     "ContainersAPI",
     "EventsAPI",
@@ -35,6 +37,8 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "Builder": "._build",
+    "BuildOptions": "._build",
     "ArchiveStream": "._archive",
     "ArchivesAPI": "._archive",
     "BuildAPI": "._build",

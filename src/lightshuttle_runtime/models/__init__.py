@@ -1,8 +1,21 @@
 """msgspec models of the Docker Engine API's JSON payloads, one module per API area."""
 
+from .._streams._build_progress import (
+    BuildEvent,
+    BuildFailed,
+    BuildOutput,
+    BuildWarning,
+    ImageBuilt,
+    StepCached,
+    StepCompleted,
+    StepFailed,
+    StepLog,
+    StepStarted,
+)
+from .._streams._buildkit import StatusResponse, Vertex, VertexLog, VertexStatus, VertexWarning
 from ._archive import ContainerPathStat, FileMode
 from ._base import GO_ZERO_TIME, Model, Timestamp
-from ._build import BuildMessage
+from ._build import BUILDKIT_TRACE_ID, BuildMessage
 from ._containers import (
     Address,
     BindOptions,
@@ -73,11 +86,16 @@ from ._system import ComponentVersion, PingInfo, PlatformName, SystemVersion
 from ._volumes import Volume, VolumeCreateRequest, VolumeListResponse, VolumeUsageData
 
 __all__ = [
+    "BUILDKIT_TRACE_ID",
     "GO_ZERO_TIME",
     "IPAM",
     "Address",
     "BindOptions",
+    "BuildEvent",
+    "BuildFailed",
     "BuildMessage",
+    "BuildOutput",
+    "BuildWarning",
     "ComponentVersion",
     "ContainerConfig",
     "ContainerCreateRequest",
@@ -110,6 +128,7 @@ __all__ = [
     "HealthcheckResult",
     "HostConfig",
     "IPAMConfig",
+    "ImageBuilt",
     "ImageInspect",
     "ImageMetadata",
     "ImageMountOptions",
@@ -134,11 +153,21 @@ __all__ = [
     "ProgressDetail",
     "ProgressMessage",
     "RestartPolicy",
+    "StatusResponse",
+    "StepCached",
+    "StepCompleted",
+    "StepFailed",
+    "StepLog",
+    "StepStarted",
     "SystemVersion",
     "ThrottleDevice",
     "Timestamp",
     "TmpfsOptions",
     "Ulimit",
+    "Vertex",
+    "VertexLog",
+    "VertexStatus",
+    "VertexWarning",
     "Volume",
     "VolumeCreateRequest",
     "VolumeDriverConfig",

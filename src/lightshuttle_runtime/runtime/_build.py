@@ -14,6 +14,7 @@ from .._errors import (
     StreamError,
     StreamInterruptedError,
 )
+from .._streams._build_progress import BuildStepError
 from ..models import BuildMessage
 from ._errors import BuildError, EngineConnectError
 from ._spec import BuildSpec
@@ -37,7 +38,6 @@ async def build_image(
         EngineConnectError: the engine could not be reached.
     """
     where = f"building image from {os.fspath(build.context)!r} ({build.dockerfile})"
-    step: str | None = None
     image_id: str | None = None
     try:
         async with client.build(
@@ -47,32 +47,37 @@ async def build_image(
             buildargs=dict(build.build_args) or None,
             target=build.target,
             forcerm=True,
+            builder=build.builder,
         ) as stream:
             async for message in stream:
-                step = message.step or step
                 image_id = message.image_id or image_id
                 if on_progress is not None:
                     on_progress(message)
     except DockerError as exc:
-        raise _build_error(exc, where, step) from exc
+        raise _build_error(exc, where) from exc
     if image_id is None:
         if build.tag is None:
-            raise BuildError(f"{where}: the engine reported no image id", step=step)
+            raise BuildError(f"{where}: the engine reported no image id")
         return build.tag
     return image_id
 
 
-def _build_error(exc: DockerError, where: str, step: str | None) -> Exception:
+def _build_error(exc: DockerError, where: str) -> Exception:
     if isinstance(exc, StreamInterruptedError):
-        return BuildError(f"{where} failed: {exc}", step=step)
+        return BuildError(f"{where} failed: {exc}")
     if isinstance(exc, DockerConnectionError | APIVersionError):
         return EngineConnectError(f"{where}: cannot use the engine: {exc}")
-    # The builder's own words: an in-band error line (a plain StreamError; its subclasses
-    # are broken streams) or the message of an error status.
-    if type(exc) is StreamError or isinstance(exc, EngineError):
-        at = f" at step {step!r}" if step else ""
-        code = exc.code if isinstance(exc, StreamError) else None
+    # The builder's own words: an in-band error (naming the step) or an error status.
+    if isinstance(exc, BuildStepError):
+        at = f" at step {exc.step!r}" if exc.step else ""
+        log = "".join(f"\n  {line}" for line in exc.log)
         return BuildError(
-            f"{where} failed{at}: {exc.message}", builder_message=exc.message, step=step, code=code
+            f"{where} failed{at}: {exc.message}" + (f"\nlast log lines:{log}" if log else ""),
+            builder_message=getattr(exc, "builder_message", exc.message),
+            step=exc.step,
+            code=exc.code,
+            log=exc.log,
         )
-    return BuildError(f"{where} failed: {exc}", step=step)
+    if type(exc) is StreamError or isinstance(exc, EngineError):
+        return BuildError(f"{where} failed: {exc.message}", builder_message=exc.message)
+    return BuildError(f"{where} failed: {exc}")

@@ -53,8 +53,12 @@ class BuildError(ContainerRuntimeError):
         builder_message: the builder's own message, e.g. Docker's ``The command '/bin/sh -c
             exit 3' returned a non-zero code: 3`` or Podman's ``building at STEP "RUN exit 3":
             while running runtime: exit status 3``.
-        step: the Dockerfile instruction that was running (``"RUN exit 3"``), if any.
-        code: the failing command's exit code (Docker reports it; Podman does not).
+        step: the failing step as the builder names it (BuildKit's vertex name, e.g.
+            ``"[2/3] RUN make"`` or ``"[stage-0 2/3] RUN make"``; the classic builders' step
+            header read the same way, ``"[2/3] RUN make"``), if any.
+        log: the last lines (at most 20) the failing step printed.
+        code: the failing command's exit code (Docker's classic builder reports it; BuildKit
+            and Podman put it in the message only).
     """
 
     def __init__(
@@ -64,11 +68,13 @@ class BuildError(ContainerRuntimeError):
         builder_message: str | None = None,
         step: str | None = None,
         code: int | None = None,
+        log: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.builder_message = builder_message
         self.step = step
         self.code = code
+        self.log = log
 
 
 class StartError(ContainerRuntimeError):

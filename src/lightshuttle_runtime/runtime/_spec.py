@@ -14,6 +14,7 @@ from .._context import DEFAULT_DOCKERFILE, dockerfile_in_context
 from .._errors import InvalidArgumentError
 from .._reference import parse_reference
 from .._validate import check_name
+from ..api._build import Builder
 from ._errors import InvalidSpecError
 
 __all__ = [
@@ -95,6 +96,8 @@ class BuildSpec:
         target: the stage of a multi-stage Dockerfile to build; ``None`` builds the last one.
         tag: a ``name[:tag]`` for the image; ``None`` leaves it untagged. The container is
             created from the built image's id either way.
+        builder: ``"auto"`` (BuildKit on Docker, buildah on Podman), ``"buildkit"`` or
+            ``"classic"``: see :meth:`lightshuttle_runtime.api.BuildAPI.build`.
     """
 
     context: str | os.PathLike[str]
@@ -102,6 +105,7 @@ class BuildSpec:
     build_args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
     tag: str | None = None
+    builder: Builder = "auto"
 
     def validate(self) -> None:
         """Check the build source locally (the directory exists; nothing is sent).
@@ -128,6 +132,10 @@ class BuildSpec:
                 )
         if self.target is not None and (not isinstance(self.target, str) or not self.target):
             raise InvalidSpecError(f"build target {self.target!r} must be a non-empty stage name")
+        if self.builder not in ("auto", "buildkit", "classic"):
+            raise InvalidSpecError(
+                f"builder {self.builder!r} must be 'auto', 'buildkit' or 'classic'"
+            )
 
 
 @dataclass(frozen=True, slots=True)
