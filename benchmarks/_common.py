@@ -24,6 +24,7 @@ CONTENDERS = ("raw", "ours", "ours-httpx", "httpx", "aiodocker", "docker-py")
 LABELS = {
     "raw": "raw socket (floor)",
     "ours": "lightshuttle (native transport)",
+    "runtime": "lightshuttle DockerRuntime.logs (LogChunk)",
     "ours-httpx": 'lightshuttle (transport_kind="httpx")',
     "httpx": "stock httpx.AsyncClient over UDS",
     "aiodocker": "aiodocker",

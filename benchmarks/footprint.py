@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "lightshuttle_runtime"
 GOAL_IMPORT_MS = 80.0
 GOAL_DEPS = 3
+#: What ``import lightshuttle_runtime`` may add above ``import httpx`` (issue 15).
+GOAL_ABOVE_HTTPX_MS = 30.0
 #: (label, module imported, distribution)
 SUBJECTS = (
     ("lightshuttle_runtime", "lightshuttle_runtime", "lightshuttle-runtime"),
@@ -161,6 +163,17 @@ async def run(settings: Settings) -> Section:
             ours["import_ms"] <= GOAL_IMPORT_MS,
         )
     )
+    httpx_alone = section.data.get("reference: httpx alone")
+    if httpx_alone is not None:
+        above = ours["import_ms"] - httpx_alone["import_ms"]
+        section.targets.append(
+            Target(
+                "import above httpx's",
+                f"<= {GOAL_ABOVE_HTTPX_MS:.0f} ms",
+                f"{above:.1f} ms ({ours['import_ms']:.1f} - {httpx_alone['import_ms']:.1f})",
+                above <= GOAL_ABOVE_HTTPX_MS,
+            )
+        )
     section.targets.append(
         Target(
             "runtime dependencies",

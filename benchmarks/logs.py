@@ -25,6 +25,7 @@ import anyio
 import httpx
 
 from lightshuttle_runtime import DockerClient, EngineStream, Frame, StampedFrame
+from lightshuttle_runtime.runtime import ContainerId, DockerRuntime
 
 from ._common import LABELS, Settings, available, median
 from ._engine import API, Engine
@@ -33,6 +34,7 @@ from ._report import Section, Target, fmt, ratio
 OUT_LINE = "o" * 98 + "!"  # 99 chars + "\n" = 100 bytes
 ERR_LINE = "e" * 58 + "?"  # 59 chars + "\n" = 60 bytes
 GOAL_RAW = 0.9  # ours >= 90 % of the raw socket's MB/s
+GOAL_CPU_VS_AIODOCKER = 0.5  # DockerRuntime.logs's client CPU <= 0.5x aiodocker's (issue 15)
 GOAL_OTHERS = 2.0  # ours >= 2x docker-py's and aiodocker's lines/s
 
 
@@ -123,6 +125,21 @@ def ours_reader(client: DockerClient) -> Reader:
     return read
 
 
+def runtime_reader(client: DockerClient) -> Reader:
+    """``DockerRuntime.logs``: LogChunks, timestamps always parsed (one inspect first)."""
+    runtime = DockerRuntime(client)
+
+    async def read(fx: LogFixture, timestamps: bool) -> tuple[int, int]:
+        size = items = 0
+        async with runtime.logs(ContainerId(fx.name), follow=False) as chunks:
+            async for chunk in chunks:
+                size += len(chunk.data)
+                items += 1
+        return size, items
+
+    return read
+
+
 def httpx_reader(client: httpx.AsyncClient) -> Reader:
     async def read(fx: LogFixture, timestamps: bool) -> tuple[int, int]:
         size = items = 0
@@ -166,9 +183,9 @@ def dockerpy_reader(api: Any) -> Reader:
 #: (tty, timestamps) -> the contenders read in that case
 CASES: dict[tuple[bool, bool], tuple[str, ...]] = {
     (False, False): ("raw", "ours", "ours-httpx", "httpx", "aiodocker", "docker-py"),
-    (False, True): ("raw", "ours", "aiodocker", "docker-py"),
+    (False, True): ("raw", "ours", "runtime", "aiodocker", "docker-py"),
     (True, False): ("raw", "ours", "aiodocker"),
-    (True, True): ("raw", "ours", "aiodocker"),
+    (True, True): ("raw", "ours", "runtime", "aiodocker"),
 }
 #: docker-py reads a TTY log about 10x slower than the others (~0.6 MB/s here): 200 MB
 #: would take minutes per read, so it reads the TTY logs only in ``--quick`` runs.
@@ -191,6 +208,7 @@ async def run(settings: Settings) -> Section:
     readers: dict[str, Reader] = {
         "raw": raw_reader(path),
         "ours": ours_reader(ours),
+        "runtime": runtime_reader(ours),
         "ours-httpx": ours_reader(ours_httpx),
         "httpx": httpx_reader(stock),
     }
@@ -214,7 +232,7 @@ async def run(settings: Settings) -> Section:
     try:
         for index, ((tty, ts), names) in enumerate(CASES.items()):
             if settings.quick and index:
-                names = ("raw", "ours")  # the smoke run reads every case, the others once
+                names = ("raw", "ours", "runtime")  # the smoke run reads every case once
                 if tty and not ts:
                     names += (SLOW_TTY,)
             await _case(
@@ -327,6 +345,27 @@ async def _case(
             ours_raw >= GOAL_RAW,
         )
     )
+    if "runtime" in data:
+        runtime_raw = data["runtime"]["vs_raw"]
+        section.targets.append(
+            Target(
+                f"logs {label}: DockerRuntime.logs vs raw socket MB/s",
+                f">= {GOAL_RAW:.0%}",
+                f"{runtime_raw:.0%} ({data['runtime']['mb_per_s']:.1f} MB/s)",
+                runtime_raw >= GOAL_RAW,
+            )
+        )
+        if "aiodocker" in data:
+            cpu = median([r["cpu"] for r in runs["runtime"]])
+            theirs = median([r["cpu"] for r in runs["aiodocker"]])
+            section.targets.append(
+                Target(
+                    f"logs {label}: DockerRuntime.logs CPU vs aiodocker's",
+                    f"<= {GOAL_CPU_VS_AIODOCKER}x",
+                    f"{cpu / theirs:.2f}x ({cpu:.2f} vs {theirs:.2f} s)",
+                    cpu / theirs <= GOAL_CPU_VS_AIODOCKER,
+                )
+            )
     for other in ("aiodocker", "docker-py"):
         if other in data:
             value = data[other]["ours_vs_this"]

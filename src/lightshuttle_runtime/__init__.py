@@ -4,10 +4,9 @@ The client speaks HTTP/1.1 to the engine's Unix socket (Docker or Podman), decod
 payload into msgspec models and every stream itself, and runs on asyncio and trio.
 """
 
+from typing import TYPE_CHECKING
+
 from ._client import DockerClient, TransportKind
-from ._config import API_VERSION_MAX, API_VERSION_MIN, EngineAddress, resolve_host
-from ._context import context_entries, pack_context
-from ._dockerignore import DockerignoreMatcher, parse_dockerignore
 from ._errors import (
     APIVersionError,
     BadRequestError,
@@ -30,13 +29,19 @@ from ._errors import (
     UnsafeArchiveError,
     UnsupportedHostError,
 )
-from ._reference import ImageReference, parse_reference
-from ._stream import EngineStream
-from ._streams import Frame, LogStream, StampedFrame
-from ._streams._build_progress import BuildFrontendError, BuildStepError
-from .api import ArchiveStream, ExecResult, WaitCondition
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from ._config import API_VERSION_MAX, API_VERSION_MIN, EngineAddress, resolve_host
+    from ._context import context_entries, pack_context
+    from ._dockerignore import DockerignoreMatcher, parse_dockerignore
+    from ._reference import ImageReference, parse_reference
+    from ._stream import EngineStream
+    from ._streams import Frame, LogStream, StampedFrame
+    from ._streams._build_progress import BuildFrontendError, BuildStepError
+    from .api import ArchiveStream, ExecResult, WaitCondition
 
 __all__ = [
     "API_VERSION_MAX",
@@ -82,3 +87,26 @@ __all__ = [
     "parse_reference",
     "resolve_host",
 ]
+
+_EXPORTS = {
+    "BuildFrontendError": "._streams._build_progress",
+    "BuildStepError": "._streams._build_progress",
+    "API_VERSION_MAX": "._config",
+    "API_VERSION_MIN": "._config",
+    "ArchiveStream": ".api",
+    "DockerignoreMatcher": "._dockerignore",
+    "EngineAddress": "._config",
+    "EngineStream": "._stream",
+    "ExecResult": ".api",
+    "Frame": "._streams",
+    "ImageReference": "._reference",
+    "LogStream": "._streams",
+    "StampedFrame": "._streams",
+    "WaitCondition": ".api",
+    "context_entries": "._context",
+    "pack_context": "._context",
+    "parse_dockerignore": "._dockerignore",
+    "parse_reference": "._reference",
+    "resolve_host": "._config",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

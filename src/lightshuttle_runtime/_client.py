@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -18,24 +18,79 @@ from ._config import (
     resolve_host,
 )
 from ._errors import InvalidArgumentError
+from ._lazy import Area
 from ._resource import AsyncResource
 from ._session import EngineSession, QueryValue
-from .api import (
-    ArchivesAPI,
-    BuildAPI,
-    ContainersAPI,
-    EventsAPI,
-    ExecAPI,
-    ImagesAPI,
-    NetworksAPI,
-    SystemAPI,
-    VolumesAPI,
-)
+
+if TYPE_CHECKING:
+    from .api._archive import ArchivesAPI
+    from .api._build import BuildAPI
+    from .api._containers import ContainersAPI
+    from .api._events import EventsAPI
+    from .api._exec import ExecAPI
+    from .api._images import ImagesAPI
+    from .api._networks import NetworksAPI
+    from .api._system import SystemAPI
+    from .api._volumes import VolumesAPI
 
 __all__ = ["DockerClient", "TransportKind"]
 
 #: ``"native"``: our own HTTP/1.1 transport over anyio; ``"httpx"``: httpx's stock transport.
 TransportKind = Literal["native", "httpx"]
+
+
+def _containers(session: EngineSession) -> ContainersAPI:
+    from .api._containers import ContainersAPI
+
+    return ContainersAPI(session)
+
+
+def _images(session: EngineSession) -> ImagesAPI:
+    from .api._images import ImagesAPI
+
+    return ImagesAPI(session)
+
+
+def _system(session: EngineSession) -> SystemAPI:
+    from .api._system import SystemAPI
+
+    return SystemAPI(session)
+
+
+def _exec(session: EngineSession) -> ExecAPI:
+    from .api._exec import ExecAPI
+
+    return ExecAPI(session)
+
+
+def _networks(session: EngineSession) -> NetworksAPI:
+    from .api._networks import NetworksAPI
+
+    return NetworksAPI(session)
+
+
+def _volumes(session: EngineSession) -> VolumesAPI:
+    from .api._volumes import VolumesAPI
+
+    return VolumesAPI(session)
+
+
+def _archives(session: EngineSession) -> ArchivesAPI:
+    from .api._archive import ArchivesAPI
+
+    return ArchivesAPI(session)
+
+
+def _events(session: EngineSession) -> EventsAPI:
+    from .api._events import EventsAPI
+
+    return EventsAPI(session)
+
+
+def _build(session: EngineSession) -> BuildAPI:
+    from .api._build import BuildAPI
+
+    return BuildAPI(session)
 
 
 class DockerClient(AsyncResource):
@@ -87,19 +142,20 @@ class DockerClient(AsyncResource):
             api_version=version,
             timeouts=Timeouts(connect=connect_timeout, request=timeout),
         )
-        self.containers = ContainersAPI(self._session)
-        self.images = ImagesAPI(self._session)
-        self.system = SystemAPI(self._session)
-        self.exec = ExecAPI(self._session)
-        self.networks = NetworksAPI(self._session)
-        self.volumes = VolumesAPI(self._session)
-        self.archives = ArchivesAPI(self._session)
-        self.events = EventsAPI(self._session)
-        build = BuildAPI(self._session)
-        #: ``POST /build``: see :meth:`BuildAPI.build`.
-        self.build = build.build
-        #: ``POST /build`` as typed step events: see :meth:`BuildAPI.events`.
-        self.build_events = build.events
+
+    # The API areas load on first use (``import lightshuttle_runtime`` stays small).
+    containers = Area(_containers)
+    images = Area(_images)
+    system = Area(_system)
+    exec = Area(_exec)
+    networks = Area(_networks)
+    volumes = Area(_volumes)
+    archives = Area(_archives)
+    events = Area(_events)
+    #: ``POST /build``: see :meth:`BuildAPI.build`.
+    build = Area(lambda session: _build(session).build)
+    #: ``POST /build`` as typed step events: see :meth:`BuildAPI.events`.
+    build_events = Area(lambda session: _build(session).events)
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:

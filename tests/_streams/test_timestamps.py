@@ -284,6 +284,32 @@ def test_interleaved_random_splits(
     assert reassemble(pieces, STDERR) == [(stamp, text + b"\n") for (_, stamp), text in err_lines]
 
 
+@given(
+    stamped_lines,
+    st.lists(st.integers(0, 2000), max_size=20),
+    st.lists(st.integers(1, 6), max_size=10),
+    st.lists(st.binary(max_size=40), max_size=4),
+)
+def test_a_read_at_once_gives_what_frame_by_frame_gives(
+    lines: list[tuple[tuple[bytes, datetime], bytes]],
+    cuts: list[int],
+    batches: list[int],
+    garbage: list[bytes],
+) -> None:
+    # feed_frames (a whole read's frames) must equal feed() frame by frame, whatever the
+    # frames and however a body's frames are grouped into reads.
+    body = b"".join(prefix + b" " + text + b"\n" for (prefix, _), text in lines)
+    frames = cut_into_frames(STDOUT, body, cuts) + [Frame(STDERR, g) for g in garbage if g]
+    one, many = splitter(), splitter()
+    expected = [p for f in frames for p in one.feed(f)] + one.close()
+    got: list[StampedFrame] = []
+    rest = list(frames)
+    for size in [*batches, len(rest)]:
+        got += many.feed_frames(rest[:size])
+        rest = rest[size:]
+    assert got + many.close() == expected
+
+
 @given(st.lists(st.binary(max_size=80), max_size=10))
 def test_garbage_bytes_all_come_back(chunks: list[bytes]) -> None:
     s = splitter()

@@ -82,7 +82,4 @@ class LogDecoder(Generic[T]):
         splitter = self._splitter
         if splitter is None or not frames:
             return frames
-        out: list[StampedFrame] = []
-        for frame in frames:
-            out += splitter.feed(frame)
-        return out
+        return splitter.feed_frames(frames)

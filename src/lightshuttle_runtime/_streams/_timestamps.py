@@ -146,6 +146,40 @@ class TimestampSplitter:
                 return [_new_tuple(StampedFrame, (stream, stamp, data[space + 1 :]))]
         return self._split_lines(stream, state, data, 0)
 
+    def feed_frames(self, frames: list[Frame]) -> list[StampedFrame]:
+        """Take a read's frames at once: the same pieces as :meth:`feed` frame by frame.
+
+        The common frame (one whole line at a line start, in an engine's own time form) is
+        handled inline; every other frame goes through :meth:`feed`.
+        """
+        out: list[StampedFrame] = []
+        append = out.append
+        states = self._states
+        shapes, nines, fromisoformat = _ENGINE_SHAPES, _DIGITS_TO_NINES, datetime.fromisoformat
+        for frame in frames:
+            stream, data = frame
+            state = states.get(stream)
+            if (
+                state is not None
+                and state.at_line_start
+                and not state.pending
+                and data.find(b"\n") == len(data) - 1
+            ):
+                space = data.find(b" ", 0, _MAX_PREFIX + 1)
+                if space > 0:
+                    prefix = data[:space]
+                    if prefix.translate(nines) in shapes:
+                        try:
+                            stamp = fromisoformat(prefix.decode("ascii"))
+                        except ValueError:  # out of range (a 13th month): feed() decides
+                            pass
+                        else:
+                            state.timestamp = stamp
+                            append(_new_tuple(StampedFrame, (stream, stamp, data[space + 1 :])))
+                            continue
+            out += self.feed(frame)
+        return out
+
     def _continue_line(
         self, stream: LogStream, state: _LineState, data: bytes
     ) -> list[StampedFrame]:

@@ -1,14 +1,19 @@
 """The Docker Engine API, one module per area; reached through :class:`DockerClient`."""
 
-from ._archive import ArchivesAPI, ArchiveStream
-from ._build import BuildAPI, BuildContextSource, Builder, BuildOptions, encode_registry_config
-from ._containers import ContainersAPI, ContainerWaiter, WaitCondition
-from ._events import EventsAPI
-from ._exec import ExecAPI, ExecResult
-from ._images import ImagesAPI, encode_registry_auth
-from ._networks import NetworksAPI
-from ._system import SystemAPI
-from ._volumes import VolumesAPI
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._archive import ArchivesAPI, ArchiveStream
+    from ._build import BuildAPI, BuildContextSource, Builder, BuildOptions, encode_registry_config
+    from ._containers import ContainersAPI, ContainerWaiter, WaitCondition
+    from ._events import EventsAPI
+    from ._exec import ExecAPI, ExecResult
+    from ._images import ImagesAPI, encode_registry_auth
+    from ._networks import NetworksAPI
+    from ._system import SystemAPI
+    from ._volumes import VolumesAPI
 
 __all__ = [
     "ArchiveStream",
@@ -30,3 +35,25 @@ __all__ = [
     "encode_registry_auth",
     "encode_registry_config",
 ]
+
+_EXPORTS = {
+    "Builder": "._build",
+    "BuildOptions": "._build",
+    "ArchiveStream": "._archive",
+    "ArchivesAPI": "._archive",
+    "BuildAPI": "._build",
+    "BuildContextSource": "._build",
+    "ContainerWaiter": "._containers",
+    "ContainersAPI": "._containers",
+    "EventsAPI": "._events",
+    "ExecAPI": "._exec",
+    "ExecResult": "._exec",
+    "ImagesAPI": "._images",
+    "NetworksAPI": "._networks",
+    "SystemAPI": "._system",
+    "VolumesAPI": "._volumes",
+    "WaitCondition": "._containers",
+    "encode_registry_auth": "._images",
+    "encode_registry_config": "._build",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -397,9 +397,7 @@ class ContainerLogs(AsyncResource):
             chunks.extend([LogChunk(f.stream, f.timestamp, f.data) for f in batch])
         return chunks.popleft()
 
-    async def _read_while_running(
-        self, frames: EngineStream[StampedFrame]
-    ) -> list[StampedFrame]:
+    async def _read_while_running(self, frames: EngineStream[StampedFrame]) -> list[StampedFrame]:
         """The next read of a follow stream, or ``[]`` once the container has stopped."""
         batch: list[StampedFrame] = []
         failure: BaseException | None = None
