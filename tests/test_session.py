@@ -31,6 +31,7 @@ from lightshuttle_runtime import (
     DockerClient,
     DockerConnectionError,
     DockerTimeout,
+    EndpointNotFoundError,
     EngineError,
     NotFoundError,
     ServerError,
@@ -264,7 +265,15 @@ PODMAN_NAME_IN_USE = {
         ),
         (503, {"message": "engine shutting down"}, ServerError, "engine shutting down"),
         (500, b"runtime: something broke\n", ServerError, "runtime: something broke"),
-        (404, b"404 page not found\n", NotFoundError, "404 page not found"),
+        (
+            404,
+            b"404 page not found\n",
+            EndpointNotFoundError,
+            "the engine does not implement POST /v1.41/containers/x/start (its router answered "
+            "'404 page not found'); README's features-by-engine table lists what each engine "
+            "lacks",
+        ),
+        (404, {"message": "No such container: x"}, NotFoundError, "No such container: x"),
         (404, b"", NotFoundError, "Not Found"),
         (500, b"", ServerError, "Internal Server Error"),
         (400, {"error": "no message field"}, BadRequestError, '{"error":"no message field"}'),
