@@ -114,6 +114,13 @@ from ._cassette import (
     load_cassette,
     save_cassette,
 )
+from ._conformance import (
+    TRANSPORT_CHECKS,
+    TransportCheck,
+    TransportConformanceError,
+    TransportFactory,
+    check_transport,
+)
 from ._errors import (
     CassetteError,
     CassetteFormatError,
@@ -132,6 +139,7 @@ __all__ = [
     "FORMAT_VERSION",
     "RECORD_MODES",
     "REDACTED",
+    "TRANSPORT_CHECKS",
     "Body",
     "Cassette",
     "CassetteError",
@@ -148,9 +156,13 @@ __all__ = [
     "Redactor",
     "RequestKey",
     "StreamEnd",
+    "TransportCheck",
+    "TransportConformanceError",
+    "TransportFactory",
     "TransportSource",
     "UnmatchedRequestError",
     "UnplayedInteractionsError",
+    "check_transport",
     "lint_cassette",
     "lint_paths",
     "load_cassette",
