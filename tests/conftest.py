@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from lightshuttle_runtime import DockerClient
+from lightshuttle_runtime import DockerClient, TransportKind
 from lightshuttle_runtime.testing import CassetteTransport
 from lightshuttle_runtime.testing.pytest_plugin import (
     cassette_test_name,
@@ -123,9 +123,13 @@ def engine_cassette_path(item: pytest.Item, engine: Engine) -> Path:
 
 
 def engine_cassette(
-    request: pytest.FixtureRequest, engine: Engine, anyio_backend: str
+    request: pytest.FixtureRequest,
+    engine: Engine,
+    anyio_backend: str,
+    transport_kind: TransportKind = "native",
 ) -> CassetteTransport | None:
-    """The cassette ``docker`` goes through: replaying, recording, or none (plain live)."""
+    """The cassette ``docker`` goes through: replaying, recording (through the
+    ``transport_kind`` built-in transport), or none (plain live)."""
     path = engine_cassette_path(request.node, engine)
     if engine.replay:
         if not path.exists():
@@ -140,7 +144,7 @@ def engine_cassette(
     return CassetteTransport(
         path,
         record_mode=mode,
-        transport=lambda: DockerClient(engine.host).transport,
+        transport=lambda: DockerClient(engine.host, transport_kind=transport_kind).transport,
         save_on_close=False,
     )
 

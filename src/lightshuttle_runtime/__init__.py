@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ._config import API_VERSION_MAX, API_VERSION_MIN, EngineAddress, resolve_host
     from ._context import context_entries, pack_context
     from ._dockerignore import DockerignoreMatcher, parse_dockerignore
+    from ._interactive import InteractiveSession
     from ._reference import ImageReference, parse_reference
     from ._stream import EngineStream
     from ._streams import Frame, LogStream, StampedFrame
@@ -65,6 +66,7 @@ __all__ = [
     "ExecResult",
     "Frame",
     "ImageReference",
+    "InteractiveSession",
     "InvalidArgumentError",
     "LogStream",
     "NotFoundError",
@@ -100,6 +102,7 @@ _EXPORTS = {
     "ExecResult": ".api",
     "Frame": "._streams",
     "ImageReference": "._reference",
+    "InteractiveSession": "._interactive",
     "LogStream": "._streams",
     "StampedFrame": "._streams",
     "WaitCondition": ".api",

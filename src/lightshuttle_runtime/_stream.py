@@ -26,7 +26,7 @@ from ._resource import AsyncResource
 from ._session import EngineSession, QueryValue, translate_transport_error
 from ._streams._base import Decoder
 
-__all__ = ["EngineStream", "open_stream"]
+__all__ = ["EngineStream", "open_stream", "sent_path"]
 
 T = TypeVar("T")
 
@@ -80,7 +80,7 @@ class EngineStream(AsyncResource, Generic[T]):
         """
         if self._response is None and not self._finished:
             self._response = await self._open_response()
-            self._path = _sent_path(self._response, self._path)
+            self._path = sent_path(self._response, self._path)
             self._decoder = self._decoder_for(self._response)
             # The transport's byte stream itself, not ``aiter_raw()``: an async generator left
             # suspended by a bare ``break`` would be finalized by the GC (a ResourceWarning
@@ -180,7 +180,7 @@ class EngineStream(AsyncResource, Generic[T]):
                 await response.aclose()
 
 
-def _sent_path(response: httpx.Response, default: str) -> str:
+def sent_path(response: httpx.Response, default: str) -> str:
     """The path as sent, with its ``/vX.Y`` prefix, as the session's errors name it."""
     try:
         return response.request.url.path

@@ -385,6 +385,8 @@ class UpgradedStream(ByteStream):
         except OSError as exc:
             raise anyio.BrokenResourceError from exc
         if not received:
+            if self._conn.aborted:  # shut down by the transport's aclose(), not the engine
+                raise anyio.BrokenResourceError("the transport was closed")
             raise anyio.EndOfStream
         return received
 

@@ -10,6 +10,7 @@ import anyio
 import httpx
 
 from .._errors import ConflictError, InvalidArgumentError
+from .._interactive import InteractiveSession, check_size
 from .._resource import AsyncResource
 from .._session import EngineSession, QueryValue, decode_json
 from .._stream import EngineStream, open_stream
@@ -251,6 +252,77 @@ class ContainersAPI:
             ChangeList | None,  # type: ignore[arg-type]
         )
         return list(found or [])
+
+    def attach(
+        self,
+        container: str,
+        *,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        logs: bool = False,
+        detach_keys: str | None = None,
+        tty: bool | None = None,
+    ) -> InteractiveSession:
+        """``POST /containers/{id}/attach`` (``stream=1``), upgraded to a raw connection: the
+        container's main process's stdin and output (API 1.0+; ``detachKeys`` 1.25+).
+
+        ``async with docker.containers.attach(id, stdin=True) as s: await s.send(b"...");
+        async for frame in s: ...``. Closing stdin (:meth:`InteractiveSession.close_stdin`)
+        ends the process's stdin only if the container was created with ``StdinOnce``;
+        sending the detach keys makes the engine end the session (the container keeps
+        running). :meth:`InteractiveSession.exit_code` waits for the container to stop.
+
+        Args:
+            stdin: write to the container's stdin (it was created with ``OpenStdin``).
+            stdout, stderr: which outputs to receive.
+            logs: first replay the output written so far.
+            detach_keys: the key sequence that detaches (``"ctrl-p,ctrl-q"``: the default).
+            tty: whether the container has a TTY (decides raw vs multiplexed output); ``None``:
+                inspect the container when the session opens.
+
+        Raises (on entering the block):
+            NotFoundError: no such container.
+            ConflictError: Docker refuses to attach to a stopped container... (409).
+        """
+        ident = check_identifier(container)
+
+        async def probe_tty() -> bool:
+            return bool((await self.inspect(ident)).config.tty)
+
+        async def exit_code() -> int | None:
+            return (await self.wait(ident)).status_code
+
+        return InteractiveSession(
+            self._session,
+            f"/containers/{ident}/attach",
+            tty=probe_tty if tty is None else tty,
+            params={
+                "stream": True,
+                "stdin": stdin,
+                "stdout": stdout,
+                "stderr": stderr,
+                "logs": logs,
+                "detachKeys": detach_keys,
+            },
+            exit_code=exit_code,
+            resize=lambda height, width: self.resize(ident, height, width),
+        )
+
+    async def resize(self, container: str, height: int, width: int) -> None:
+        """``POST /containers/{id}/resize``: set the container's TTY size in character cells
+        (API 1.0+).
+
+        Raises:
+            InvalidArgumentError: a size is not a whole number from 1 to 65535.
+            NotFoundError: no such container.
+            EngineError: the engine refused (not running, or no TTY on some engines).
+        """
+        await self._session.send(
+            "POST",
+            f"/containers/{check_identifier(container)}/resize",
+            params=check_size(height, width),
+        )
 
     def export(self, container: str) -> EngineStream[bytes]:
         """``GET /containers/{id}/export``: the container's whole filesystem as a tar stream.

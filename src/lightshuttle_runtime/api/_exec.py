@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import anyio
 import httpx
 import msgspec
 
-from .._errors import InvalidArgumentError
+from .._errors import InvalidArgumentError, StreamInterruptedError
+from .._interactive import InteractiveSession, check_size, feed_stdin
 from .._session import EngineSession
 from .._stream import EngineStream
 from .._streams import STDERR, Frame
@@ -59,6 +62,8 @@ class ExecAPI:
         privileged: bool = False,
         stdout: bool = True,
         stderr: bool = True,
+        stdin: bool = False,
+        detach_keys: str | None = None,
     ) -> str:
         """``POST /containers/{id}/exec``: set up a command to run in a running container.
 
@@ -69,6 +74,10 @@ class ExecAPI:
             user: ``user``, ``user:group``, ``uid`` or ``uid:gid``.
             tty: allocate a TTY (output is then raw and all of it is stdout).
             stdout, stderr: which outputs to attach.
+            stdin: attach the process's stdin (then start it with ``stdin=True``, or use
+                :meth:`session`).
+            detach_keys: the key sequence that detaches from the process (``"ctrl-p,ctrl-q"``,
+                the engine's default; API 1.25+).
 
         Returns:
             The exec instance's id.
@@ -83,6 +92,8 @@ class ExecAPI:
             cmd=_check_cmd(cmd),
             attach_stdout=stdout,
             attach_stderr=stderr,
+            attach_stdin=stdin or None,
+            detach_keys=detach_keys,
             tty=tty or None,
             env=_env_list(env),
             working_dir=working_dir,
@@ -97,7 +108,17 @@ class ExecAPI:
         )
         return created.id
 
-    def start(self, exec_id: str, *, tty: bool = False) -> EngineStream[Frame]:
+    @overload
+    def start(
+        self, exec_id: str, *, tty: bool = False, stdin: Literal[False] = False
+    ) -> EngineStream[Frame]: ...
+    @overload
+    def start(
+        self, exec_id: str, *, tty: bool = False, stdin: Literal[True]
+    ) -> InteractiveSession: ...
+    def start(
+        self, exec_id: str, *, tty: bool = False, stdin: bool = False
+    ) -> EngineStream[Frame] | InteractiveSession:
         """``POST /exec/{id}/start`` (``Detach: false``): run it and stream its output.
 
         Use as ``async with client.exec.start(exec_id) as frames: async for frame in frames:``.
@@ -106,6 +127,10 @@ class ExecAPI:
         Args:
             tty: the ``tty`` given to :meth:`create`; it decides the body's format (raw bytes
                 with a TTY, multiplexed frames without).
+            stdin: also write to the process's stdin (it was created with ``stdin=True``): the
+                request then asks to upgrade the connection (``Upgrade: tcp``, answered 101;
+                the stream is labelled ``application/vnd.docker.multiplexed-stream`` from API
+                1.42) and an :class:`InteractiveSession` is returned instead of a stream.
 
         Yields:
             :class:`Frame` ``(stream, data: bytes)``: stream 1 stdout, 2 stderr.
@@ -115,8 +140,18 @@ class ExecAPI:
             ConflictError: the container is not running (Docker 409).
             StreamInterruptedError, StreamTruncatedError: the body broke off.
         """
-        path = f"/exec/{check_identifier(exec_id, what='exec id')}/start"
+        exec_id = check_identifier(exec_id, what="exec id")
+        path = f"/exec/{exec_id}/start"
         body = msgspec.json.encode(ExecStartConfig(detach=False, tty=tty))
+        if stdin:
+            return InteractiveSession(
+                self._session,
+                path,
+                tty=tty,
+                body=body,
+                exit_code=lambda: self._exit_code(exec_id),
+                resize=lambda height, width: self.resize(exec_id, height, width),
+            )
 
         async def open_response() -> httpx.Response:
             return await self._session.send(
@@ -155,6 +190,57 @@ class ExecAPI:
             "GET", f"/exec/{check_identifier(exec_id, what='exec id')}/json", ExecInspect
         )
 
+    async def resize(self, exec_id: str, height: int, width: int) -> None:
+        """``POST /exec/{id}/resize``: set the exec's TTY size in character cells (API 1.0+).
+
+        Raises:
+            InvalidArgumentError: a size is not a whole number from 1 to 65535.
+            NotFoundError: no such exec instance.
+            EngineError: the engine refused (Docker 1.41 answers 500 for an exec without a
+                TTY, or one not running yet).
+        """
+        await self._session.send(
+            "POST",
+            f"/exec/{check_identifier(exec_id, what='exec id')}/resize",
+            params=check_size(height, width),
+        )
+
+    async def session(
+        self,
+        container: str,
+        cmd: Sequence[str],
+        *,
+        stdin: bool = True,
+        tty: bool = False,
+        env: Mapping[str, str] | None = None,
+        working_dir: str | None = None,
+        user: str | None = None,
+        privileged: bool = False,
+        detach_keys: str | None = None,
+    ) -> InteractiveSession:
+        """Create an exec of ``cmd`` and return its (not yet started) interactive session.
+
+        ``async with await docker.exec.session(c, ["cat"]) as s: await s.send(b"hi");
+        await s.close_stdin(); async for frame in s: ...; await s.exit_code()``. Entering the
+        block starts it (``POST /exec/{id}/start`` upgraded to a raw stream, see
+        :meth:`start`). Arguments are those of :meth:`create`.
+
+        Raises:
+            InvalidArgumentError, NotFoundError, ConflictError: as :meth:`create`.
+        """
+        exec_id = await self.create(
+            container,
+            cmd,
+            env=env,
+            working_dir=working_dir,
+            user=user,
+            tty=tty,
+            privileged=privileged,
+            stdin=stdin,
+            detach_keys=detach_keys,
+        )
+        return self.start(exec_id, tty=tty, stdin=True)
+
     async def run(
         self,
         container: str,
@@ -165,16 +251,38 @@ class ExecAPI:
         user: str | None = None,
         tty: bool = False,
         privileged: bool = False,
+        input: bytes | AsyncIterable[bytes] | None = None,  # noqa: A002 - subprocess's name
     ) -> ExecResult:
         """Run ``cmd`` in a running container and collect its exit code and output.
 
         Create, start (collecting stdout and stderr, demultiplexed) and inspect. Bound the
         call with an anyio cancel scope if the command may hang.
 
+        Args:
+            input: bytes (or an async iterable of bytes) written to the process's stdin while
+                its output is read; stdin is then closed. ``None``: no stdin.
+
         Raises:
             InvalidArgumentError, NotFoundError, ConflictError: as :meth:`create`.
             StreamInterruptedError: the connection broke while the command ran.
         """
+        if input is not None:
+            if not isinstance(input, bytes | bytearray | memoryview | AsyncIterable):
+                raise InvalidArgumentError(
+                    f"input must be bytes or an async iterable of bytes, not {type(input).__name__}"
+                )
+            return await self._run_with_input(
+                await self.session(
+                    container,
+                    cmd,
+                    env=env,
+                    working_dir=working_dir,
+                    user=user,
+                    tty=tty,
+                    privileged=privileged,
+                ),
+                input,
+            )
         exec_id = await self.create(
             container,
             cmd,
@@ -190,6 +298,23 @@ class ExecAPI:
             async for frame in frames:
                 (err if frame.stream == STDERR else out).append(frame.data)
         return ExecResult(await self._exit_code(exec_id), b"".join(out), b"".join(err))
+
+    async def _run_with_input(
+        self, session: InteractiveSession, data: bytes | AsyncIterable[bytes]
+    ) -> ExecResult:
+        output: tuple[bytes, bytes] = (b"", b"")
+
+        async def collect() -> None:
+            nonlocal output
+            output = await session.output()
+
+        async with session, anyio.create_task_group() as group:
+            group.start_soon(collect)
+            # The process may stop reading (exit) early: like a broken pipe, not an error; a
+            # real break shows in the output's read.
+            with contextlib.suppress(StreamInterruptedError):
+                await feed_stdin(session, data)
+        return ExecResult(await session.exit_code(), *output)
 
     async def _exit_code(self, exec_id: str) -> int | None:
         delay = _EXIT_POLL_FIRST
