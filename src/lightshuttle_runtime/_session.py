@@ -39,10 +39,12 @@ from ._errors import (
 )
 from ._transports import UnixSocketTransport
 
-__all__ = ["EngineSession", "QueryValue", "encode_query"]
+__all__ = ["EngineSession", "JSONObject", "QueryValue", "answer_type", "encode_query"]
 
 T = TypeVar("T")
 QueryValue = str | int | float | bool | None | Mapping[str, Any] | Sequence[str]
+#: The engine's JSON object as :mod:`msgspec` decodes it untyped (what ``raw=True`` returns).
+JSONObject = dict[str, Any]
 
 #: The Host header sent over the Unix socket; the engine ignores it, so it is a fixed name.
 HOST_PLACEHOLDER: Final = "docker"
@@ -522,6 +524,12 @@ def _error_message(response: httpx.Response) -> str:
     if isinstance(message, str) and message:
         return message
     return body.decode("utf-8", "replace").strip()
+
+
+def answer_type(model: type[T], raw: bool) -> Any:
+    """What :meth:`EngineSession.request_json` decodes into: ``model``, or for ``raw=True``
+    the engine's JSON as plain ``dict``/``list`` values (``object`` to msgspec)."""
+    return object if raw else model
 
 
 def decode_json(data: bytes, type_: type[T], *, method: str, path: str) -> T:

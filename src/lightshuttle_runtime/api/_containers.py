@@ -12,7 +12,7 @@ import httpx
 from .._errors import ConflictError, InvalidArgumentError
 from .._interactive import InteractiveSession, check_size
 from .._resource import AsyncResource
-from .._session import EngineSession, QueryValue, decode_json
+from .._session import EngineSession, JSONObject, QueryValue, answer_type, decode_json
 from .._stream import EngineStream, open_stream
 from .._streams import Frame, JSONLinesDecoder, StampedFrame
 from .._streams._logs import LogDecoder
@@ -413,17 +413,44 @@ class ContainersAPI:
         )
         return response.status_code != 304
 
-    async def inspect(self, container: str) -> ContainerInspect:
+    @overload
+    async def inspect(self, container: str, *, raw: Literal[False] = False) -> ContainerInspect: ...
+    @overload
+    async def inspect(self, container: str, *, raw: Literal[True]) -> JSONObject: ...
+    async def inspect(self, container: str, *, raw: bool = False) -> ContainerInspect | JSONObject:
         """``GET /containers/{id}/json``: configuration and state.
+
+        Args:
+            raw: return the engine's JSON object as a ``dict`` (every field it sent, under
+                its API name) instead of :class:`ContainerInspect`.
 
         Raises:
             NotFoundError: no such container.
             DecodeError: the answer does not match :class:`ContainerInspect`.
         """
-        return await self._session.request_json(
-            "GET", f"/containers/{check_identifier(container)}/json", ContainerInspect
-        )
+        path = f"/containers/{check_identifier(container)}/json"
+        return await self._session.request_json("GET", path, answer_type(ContainerInspect, raw))
 
+    @overload
+    async def list(
+        self,
+        *,
+        all_: bool = ...,
+        limit: int | None = ...,
+        size: bool = ...,
+        filters: Filters | None = ...,
+        raw: Literal[False] = False,
+    ) -> ContainerList: ...
+    @overload
+    async def list(
+        self,
+        *,
+        all_: bool = ...,
+        limit: int | None = ...,
+        size: bool = ...,
+        filters: Filters | None = ...,
+        raw: Literal[True],
+    ) -> list[JSONObject]: ...
     async def list(
         self,
         *,
@@ -431,7 +458,8 @@ class ContainersAPI:
         limit: int | None = None,
         size: bool = False,
         filters: Filters | None = None,
-    ) -> ContainerList:
+        raw: bool = False,
+    ) -> ContainerList | list[JSONObject]:
         """``GET /containers/json``.
 
         Args:
@@ -439,6 +467,8 @@ class ContainersAPI:
             limit: at most this many, newest first.
             size: report ``SizeRw``/``SizeRootFs`` (slow).
             filters: e.g. ``{"label": ["lightshuttle.project=web"], "status": ["running"]}``.
+            raw: return the engine's JSON objects as dicts instead of
+                :class:`ContainerSummary` models.
 
         Raises:
             InvalidArgumentError: a filter value is not a string or list of strings.
@@ -450,7 +480,7 @@ class ContainersAPI:
             "filters": normalize_filters(filters),
         }
         return await self._session.request_json(
-            "GET", "/containers/json", ContainerList, params=params
+            "GET", "/containers/json", answer_type(ContainerList, raw), params=params
         )
 
     async def wait(

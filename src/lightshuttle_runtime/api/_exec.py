@@ -13,7 +13,7 @@ import msgspec
 
 from .._errors import InvalidArgumentError, StreamInterruptedError
 from .._interactive import InteractiveSession, check_size, feed_stdin
-from .._session import EngineSession
+from .._session import EngineSession, JSONObject, answer_type
 from .._stream import EngineStream
 from .._streams import STDERR, Frame
 from .._streams._logs import LogDecoder
@@ -179,15 +179,24 @@ class ExecAPI:
             content_type=_JSON_TYPE,
         )
 
-    async def inspect(self, exec_id: str) -> ExecInspect:
+    @overload
+    async def inspect(self, exec_id: str, *, raw: Literal[False] = False) -> ExecInspect: ...
+    @overload
+    async def inspect(self, exec_id: str, *, raw: Literal[True]) -> JSONObject: ...
+    async def inspect(self, exec_id: str, *, raw: bool = False) -> ExecInspect | JSONObject:
         """``GET /exec/{id}/json``: whether it runs, and its exit code once it has exited.
+
+        Args:
+            raw: return the engine's JSON as a ``dict`` instead of the model.
 
         Raises:
             NotFoundError: no such exec instance.
             DecodeError: the answer does not match :class:`ExecInspect`.
         """
         return await self._session.request_json(
-            "GET", f"/exec/{check_identifier(exec_id, what='exec id')}/json", ExecInspect
+            "GET",
+            f"/exec/{check_identifier(exec_id, what='exec id')}/json",
+            answer_type(ExecInspect, raw),
         )
 
     async def resize(self, exec_id: str, height: int, width: int) -> None:

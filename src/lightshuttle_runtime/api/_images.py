@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterable, Mapping, Sequence
+from typing import Literal, overload
 
 import httpx
 import msgspec
 
 from .._reference import parse_reference
-from .._session import EngineSession, QueryValue
+from .._session import EngineSession, JSONObject, QueryValue, answer_type
 from .._stream import EngineStream, open_stream
 from .._streams import JSONLinesDecoder
 from .._streams._progress import raise_for_progress_error
@@ -43,15 +44,24 @@ class ImagesAPI:
     def __init__(self, session: EngineSession) -> None:
         self._session = session
 
-    async def inspect(self, name: str) -> ImageInspect:
+    @overload
+    async def inspect(self, name: str, *, raw: Literal[False] = False) -> ImageInspect: ...
+    @overload
+    async def inspect(self, name: str, *, raw: Literal[True]) -> JSONObject: ...
+    async def inspect(self, name: str, *, raw: bool = False) -> ImageInspect | JSONObject:
         """``GET /images/{name}/json``.
+
+        Args:
+            raw: return the engine's JSON as a ``dict`` instead of the model.
 
         Raises:
             NotFoundError: no such image on the engine.
             DecodeError: the answer does not match :class:`ImageInspect`.
         """
         return await self._session.request_json(
-            "GET", f"/images/{check_identifier(name, what='image name')}/json", ImageInspect
+            "GET",
+            f"/images/{check_identifier(name, what='image name')}/json",
+            answer_type(ImageInspect, raw),
         )
 
     def pull(
@@ -149,9 +159,32 @@ class ImagesAPI:
             missing_ok=missing_ok,
         )
 
+    @overload
     async def list(
-        self, *, all_: bool = False, digests: bool = False, filters: Filters | None = None
-    ) -> ImageList:
+        self,
+        *,
+        all_: bool = ...,
+        digests: bool = ...,
+        filters: Filters | None = ...,
+        raw: Literal[False] = False,
+    ) -> ImageList: ...
+    @overload
+    async def list(
+        self,
+        *,
+        all_: bool = ...,
+        digests: bool = ...,
+        filters: Filters | None = ...,
+        raw: Literal[True],
+    ) -> list[JSONObject]: ...
+    async def list(
+        self,
+        *,
+        all_: bool = False,
+        digests: bool = False,
+        filters: Filters | None = None,
+        raw: bool = False,
+    ) -> ImageList | list[JSONObject]:
         """``GET /images/json``: the images present on the engine.
 
         Args:
@@ -160,6 +193,7 @@ class ImagesAPI:
             filters: ``reference`` (``"busybox:*"``), ``label`` (``"key"``/``"key=value"``),
                 ``dangling`` (``"true"``), ``before``/``since`` (an image), ``until``
                 (API 1.50).
+            raw: return the engine's JSON as dicts instead of the model.
 
         Raises:
             InvalidArgumentError: a filter value is not a string or list of strings.
@@ -170,7 +204,7 @@ class ImagesAPI:
             "filters": normalize_filters(filters),
         }
         return await self._session.request_json(
-            "GET", "/images/json", ImageList, params=params
+            "GET", "/images/json", answer_type(ImageList, raw), params=params
         )
 
     async def history(self, name: str) -> ImageHistory:

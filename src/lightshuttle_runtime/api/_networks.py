@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal, overload
 
 import msgspec
 
-from .._session import EngineSession, QueryValue
+from .._session import EngineSession, JSONObject, QueryValue, answer_type
 from .._validate import Filters, check_identifier, check_name, normalize_filters
 from ..models import (
     IPAM,
@@ -78,9 +79,22 @@ class NetworksAPI:
             "POST", "/networks/create", NetworkCreateResponse, json=request
         )
 
+    @overload
     async def inspect(
-        self, network: str, *, verbose: bool = False, scope: str | None = None
-    ) -> Network:
+        self,
+        network: str,
+        *,
+        verbose: bool = ...,
+        scope: str | None = ...,
+        raw: Literal[False] = False,
+    ) -> Network: ...
+    @overload
+    async def inspect(
+        self, network: str, *, verbose: bool = ..., scope: str | None = ..., raw: Literal[True]
+    ) -> JSONObject: ...
+    async def inspect(
+        self, network: str, *, verbose: bool = False, scope: str | None = None, raw: bool = False
+    ) -> Network | JSONObject:
         """``GET /networks/{id}``: the network with its attached containers.
 
         The engine resolves ``network`` as a full id, then a name, then an id prefix: compare
@@ -89,6 +103,7 @@ class NetworksAPI:
         Args:
             verbose: detailed output for troubleshooting (swarm services).
             scope: only match a network of this scope (``local``, ``global``, ``swarm``).
+            raw: return the engine's JSON as a ``dict`` instead of the model.
 
         Raises:
             NotFoundError: no such network.
@@ -96,21 +111,35 @@ class NetworksAPI:
         """
         params: dict[str, QueryValue] = {"verbose": verbose or None, "scope": scope}
         return await self._session.request_json(
-            "GET", f"/networks/{_network(network)}", Network, params=params
+            "GET", f"/networks/{_network(network)}", answer_type(Network, raw), params=params
         )
 
-    async def list(self, *, filters: Filters | None = None) -> NetworkList:
+    @overload
+    async def list(
+        self, *, filters: Filters | None = ..., raw: Literal[False] = False
+    ) -> NetworkList: ...
+    @overload
+    async def list(
+        self, *, filters: Filters | None = ..., raw: Literal[True]
+    ) -> list[JSONObject]: ...
+    async def list(
+        self, *, filters: Filters | None = None, raw: bool = False
+    ) -> NetworkList | list[JSONObject]:
         """``GET /networks``: every network (without their containers).
 
         Args:
             filters: e.g. ``{"label": ["lightshuttle.project=web"]}``, ``{"driver": "bridge"}``,
                 ``{"type": "custom"}``. ``name`` and ``id`` match a *part* of the name/id.
+            raw: return the engine's JSON as dicts instead of the model.
 
         Raises:
             InvalidArgumentError: a filter value is not a string or list of strings.
         """
         return await self._session.request_json(
-            "GET", "/networks", NetworkList, params={"filters": normalize_filters(filters)}
+            "GET",
+            "/networks",
+            answer_type(NetworkList, raw),
+            params={"filters": normalize_filters(filters)},
         )
 
     async def remove(self, network: str, *, missing_ok: bool = False) -> None:

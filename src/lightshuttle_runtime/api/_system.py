@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .._session import EngineSession, decode_json
+from typing import Literal, overload
+
+from .._session import EngineSession, JSONObject, answer_type, decode_json
 from ..models import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 
 __all__ = ["SystemAPI"]
@@ -32,31 +34,57 @@ class SystemAPI:
             swarm=headers.get("swarm"),
         )
 
-    async def version(self) -> SystemVersion:
+    @overload
+    async def version(self, *, raw: Literal[False] = False) -> SystemVersion: ...
+    @overload
+    async def version(self, *, raw: Literal[True]) -> JSONObject: ...
+    async def version(self, *, raw: bool = False) -> SystemVersion | JSONObject:
         """``GET /version``: the engine's version, API range and platform.
+
+        Args:
+            raw: return the engine's JSON as a ``dict`` instead of the model.
 
         Raises:
             DecodeError: the answer is not a version object.
             EngineError, DockerConnectionError, DockerTimeout: as any request.
         """
         response = await self._session.send("GET", "/version")
-        return decode_json(response.content, SystemVersion, method="GET", path="/version")
+        answer: SystemVersion | JSONObject = decode_json(
+            response.content, answer_type(SystemVersion, raw), method="GET", path="/version"
+        )
+        return answer
 
-    async def info(self) -> SystemInfo:
+    @overload
+    async def info(self, *, raw: Literal[False] = False) -> SystemInfo: ...
+    @overload
+    async def info(self, *, raw: Literal[True]) -> JSONObject: ...
+    async def info(self, *, raw: bool = False) -> SystemInfo | JSONObject:
         """``GET /info``: the engine's host, storage driver and object counts; every API version.
+
+        Args:
+            raw: return the engine's JSON as a ``dict`` instead of the model.
 
         Raises:
             DecodeError: the answer does not match :class:`SystemInfo`.
         """
-        return await self._session.request_json("GET", "/info", SystemInfo)
+        return await self._session.request_json("GET", "/info", answer_type(SystemInfo, raw))
 
-    async def df(self) -> SystemDataUsage:
+    @overload
+    async def df(self, *, raw: Literal[False] = False) -> SystemDataUsage: ...
+    @overload
+    async def df(self, *, raw: Literal[True]) -> JSONObject: ...
+    async def df(self, *, raw: bool = False) -> SystemDataUsage | JSONObject:
         """``GET /system/df``: disk usage of images, containers, volumes and build cache.
 
         Since API 1.25 (``type`` to pick parts since 1.42: not used, every part is asked for).
         This can take seconds on an engine with many objects; the request timeout applies.
 
+        Args:
+            raw: return the engine's JSON as a ``dict`` instead of the model.
+
         Raises:
             DecodeError: the answer does not match :class:`SystemDataUsage`.
         """
-        return await self._session.request_json("GET", "/system/df", SystemDataUsage)
+        return await self._session.request_json(
+            "GET", "/system/df", answer_type(SystemDataUsage, raw)
+        )

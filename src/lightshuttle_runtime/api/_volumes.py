@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal, overload
 
 from .._config import parse_version
-from .._session import EngineSession
+from .._session import EngineSession, JSONObject, answer_type
 from .._validate import Filters, check_identifier, check_name, normalize_filters
 from ..models import Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse
 
@@ -49,21 +50,40 @@ class VolumesAPI:
         )
         return await self._session.request_json("POST", "/volumes/create", Volume, json=request)
 
-    async def inspect(self, name: str) -> Volume:
+    @overload
+    async def inspect(self, name: str, *, raw: Literal[False] = False) -> Volume: ...
+    @overload
+    async def inspect(self, name: str, *, raw: Literal[True]) -> JSONObject: ...
+    async def inspect(self, name: str, *, raw: bool = False) -> Volume | JSONObject:
         """``GET /volumes/{name}``.
+
+        Args:
+            raw: return the engine's JSON as a ``dict`` instead of the model.
 
         Raises:
             NotFoundError: no such volume.
             DecodeError: the answer does not match :class:`Volume`.
         """
-        return await self._session.request_json("GET", f"/volumes/{_volume(name)}", Volume)
+        return await self._session.request_json(
+            "GET", f"/volumes/{_volume(name)}", answer_type(Volume, raw)
+        )
 
-    async def list(self, *, filters: Filters | None = None) -> VolumeListResponse:
+    @overload
+    async def list(
+        self, *, filters: Filters | None = ..., raw: Literal[False] = False
+    ) -> VolumeListResponse: ...
+    @overload
+    async def list(self, *, filters: Filters | None = ..., raw: Literal[True]) -> JSONObject: ...
+    async def list(
+        self, *, filters: Filters | None = None, raw: bool = False
+    ) -> VolumeListResponse | JSONObject:
         """``GET /volumes``.
 
         Args:
             filters: e.g. ``{"label": ["lightshuttle.project=web"]}``, ``{"dangling": "true"}``,
                 ``{"driver": "local"}``. ``name`` matches a *part* of the name.
+            raw: return the engine's JSON as a ``dict`` (``Volumes``, ``Warnings``) instead of
+                the model.
 
         Returns:
             ``volumes`` (``None`` or empty when there are none) and the engine's ``warnings``.
@@ -72,7 +92,10 @@ class VolumesAPI:
             InvalidArgumentError: a filter value is not a string or list of strings.
         """
         return await self._session.request_json(
-            "GET", "/volumes", VolumeListResponse, params={"filters": normalize_filters(filters)}
+            "GET",
+            "/volumes",
+            answer_type(VolumeListResponse, raw),
+            params={"filters": normalize_filters(filters)},
         )
 
     async def remove(self, name: str, *, force: bool = False, missing_ok: bool = False) -> None:
