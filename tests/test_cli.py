@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -26,6 +27,7 @@ from lightshuttle_runtime._cli import (
     engine_from_server,
     engine_name,
     env_pair,
+    follow_up,
     main,
     port,
     since_time,
@@ -385,11 +387,10 @@ def test_demo_records_what_it_replays(
 def test_an_unsupported_docker_host_is_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    monkeypatch.setenv("DOCKER_HOST", "npipe:////./pipe/docker_engine")
     assert main(["version"]) == 1
     (line,) = capsys.readouterr().err.splitlines()
-    assert "tcp://127.0.0.1:2375" in line
-    assert "not support" in line
+    assert "npipe:////./pipe/docker_engine" in line
 
 
 def test_an_invalid_spec_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -862,3 +863,62 @@ async def test_run_volume_logs_tail_inspect_json_and_down(
     code, out, err = await command("down", "--project", project)
     assert (code, out) == (0, "")
     assert err == f"lightshuttle-runtime: project {project!r} has no containers\n"
+
+
+# -- context: which engine, and why ------------------------------------------------------------
+
+
+def pinged(request: httpx.Request) -> httpx.Response:
+    assert request.url.path == "/_ping"
+    return httpx.Response(200, text="OK", headers={"Api-Version": "1.41", "Server": "Docker/20.10"})
+
+
+def test_context_shows_the_engine_and_why(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "CONTAINER_HOST", "DOCKER_TLS_VERIFY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    digest = hashlib.sha256(b"remote").hexdigest()
+    meta = tmp_path / "contexts" / "meta" / digest
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(
+        json.dumps({"Name": "remote", "Endpoints": {"docker": {"Host": "tcp://10.0.0.1:2376"}}})
+    )
+    (tmp_path / "config.json").write_text(json.dumps({"currentContext": "remote"}))
+    assert main(["context"], client_factory=scripted(pinged)) == 0
+    out = capsys.readouterr().out
+    assert "tcp://10.0.0.1:2376" in out
+    assert "context: remote" in out
+    assert "currentContext" in out and str(tmp_path / "config.json") in out
+    assert "Docker Engine 20.10 answers GET /_ping" in out
+
+
+def test_context_of_an_unknown_context_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    assert main(["context", "--context", "nope"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "'nope'" in line and str(tmp_path / "contexts" / "meta") in line
+
+
+def test_context_and_host_together_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--context", "x", "--host", "unix:///x.sock", "ps"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "conflicting" in line
+
+
+def test_context_of_an_engine_that_does_not_answer_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["context", "--host", "unix:///x.sock"], client_factory=scripted(refused)) == 1
+    captured = capsys.readouterr()
+    assert "unix:///x.sock" in captured.out
+    assert "cannot reach the engine" in captured.err
+
+
+def test_follow_ups_carry_the_context() -> None:
+    args = argparse.Namespace(host=None, context="remote")
+    assert follow_up(args, "logs", "web") == "`lightshuttle-runtime logs --context remote web`"

@@ -11,12 +11,15 @@ from ._errors import (
     APIVersionError,
     BadRequestError,
     ConflictError,
+    ContextNotFoundError,
     DecodeError,
     DockerConnectionError,
     DockerError,
     DockerTimeout,
     EndpointNotFoundError,
+    EngineConfigError,
     EngineError,
+    EngineNotFoundError,
     InvalidArgumentError,
     NotFoundError,
     ServerError,
@@ -26,6 +29,7 @@ from ._errors import (
     StreamError,
     StreamInterruptedError,
     StreamTruncatedError,
+    TLSConfigError,
     UnsafeArchiveError,
     UnsupportedHostError,
 )
@@ -34,8 +38,9 @@ from ._lazy import lazy_exports
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ._config import API_VERSION_MAX, API_VERSION_MIN, EngineAddress, resolve_host
+    from ._config import API_VERSION_MAX, API_VERSION_MIN
     from ._context import context_entries, pack_context
+    from ._discovery import EngineAddress, TLSConfig, find_engine, resolve_host
     from ._dockerignore import DockerignoreMatcher, parse_dockerignore
     from ._interactive import InteractiveSession
     from ._reference import ImageReference, parse_reference
@@ -53,6 +58,7 @@ __all__ = [
     "BuildFrontendError",
     "BuildStepError",
     "ConflictError",
+    "ContextNotFoundError",
     "DecodeError",
     "DockerClient",
     "DockerConnectionError",
@@ -61,7 +67,9 @@ __all__ = [
     "DockerignoreMatcher",
     "EndpointNotFoundError",
     "EngineAddress",
+    "EngineConfigError",
     "EngineError",
+    "EngineNotFoundError",
     "EngineStream",
     "ExecResult",
     "Frame",
@@ -78,12 +86,15 @@ __all__ = [
     "StreamError",
     "StreamInterruptedError",
     "StreamTruncatedError",
+    "TLSConfig",
+    "TLSConfigError",
     "TransportKind",
     "UnsafeArchiveError",
     "UnsupportedHostError",
     "WaitCondition",
     "__version__",
     "context_entries",
+    "find_engine",
     "pack_context",
     "parse_dockerignore",
     "parse_reference",
@@ -97,7 +108,9 @@ _EXPORTS = {
     "API_VERSION_MIN": "._config",
     "ArchiveStream": ".api",
     "DockerignoreMatcher": "._dockerignore",
-    "EngineAddress": "._config",
+    "EngineAddress": "._discovery",
+    "TLSConfig": "._discovery",
+    "find_engine": "._discovery",
     "EngineStream": "._stream",
     "ExecResult": ".api",
     "Frame": "._streams",
@@ -110,6 +123,6 @@ _EXPORTS = {
     "pack_context": "._context",
     "parse_dockerignore": "._dockerignore",
     "parse_reference": "._reference",
-    "resolve_host": "._config",
+    "resolve_host": "._discovery",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

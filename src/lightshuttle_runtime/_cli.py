@@ -28,6 +28,7 @@ from . import __version__
 from ._cli_build import PlainBuildView, TtyBuildView
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
+from ._discovery import find_engine
 from ._errors import DockerConnectionError, DockerError, NotFoundError
 from .models import ProgressMessage, SystemVersion
 from .runtime import (
@@ -101,9 +102,12 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def default_client(host: str | None) -> AbstractAsyncContextManager[DockerClient]:
-    """A client of the engine at ``host`` (``None``: ``DOCKER_HOST``, then the default)."""
-    return DockerClient(host)
+def default_client(
+    host: str | None, context: str | None = None
+) -> AbstractAsyncContextManager[DockerClient]:
+    """A client of the engine at ``host`` or of the Docker ``context`` (neither: the engine
+    :func:`find_engine` finds)."""
+    return DockerClient(host, context=context)
 
 
 #: The demo recorded from Docker Engine 20.10 (``scripts/record-demo`` makes it again).
@@ -228,15 +232,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
         description="Run containers on Docker or Podman through lightshuttle_runtime.",
-        epilog="The engine: --host, else DOCKER_HOST, else unix:///var/run/docker.sock. "
-        f"{DURATION_SYNTAX}.",
+        epilog="The engine: --context or --host, else DOCKER_HOST, DOCKER_CONTEXT, the "
+        "currentContext of ~/.docker/config.json, CONTAINER_HOST, unix:///var/run/docker.sock "
+        f"(`{PROG} context` shows which, and why). {DURATION_SYNTAX}.",
     )
     _add_common(parser, default=None)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(
-        name: str, handler: Handler, help_text: str, epilog: str | None = None
+        name: str, handler: Handler | None, help_text: str, epilog: str | None = None
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name, parents=[common], help=help_text, description=help_text, epilog=epilog
@@ -245,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     command("version", cmd_version, "client and engine versions, and the API version in use")
+    command(
+        "context",
+        None,  # run() calls cmd_context: it shows the engine found before making a client
+        "which engine the commands use, how it was found, and whether it answers",
+    )
 
     ps = command("ps", cmd_ps, f"list managed containers (those with the {LABEL_PROJECT} label)")
     ps.add_argument("--project", help="only this project's containers")
@@ -328,7 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_common(parser: argparse.ArgumentParser, *, default: object) -> None:
     parser.add_argument(
-        "--host", default=default, help="engine address, e.g. unix:///run/podman/podman.sock"
+        "--host",
+        default=default,
+        help="engine address: unix:///path, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT][/SOCKET]",
+    )
+    parser.add_argument(
+        "--context", default=default, help="a Docker context (`docker context ls`); not with --host"
     )
     parser.add_argument(
         "--debug", action="store_true", default=default, help="show tracebacks of errors"
@@ -447,6 +462,8 @@ async def run(args: argparse.Namespace, *, client_factory: ClientFactory | None 
     console = Console()
     factory = client_factory or _factory_for(args)
     try:
+        if args.command == "context":
+            return await cmd_context(args, console, factory)
         handler: Handler = args.handler
         async with factory(args.host) as docker:
             return await handler(args, docker, console)
@@ -464,12 +481,15 @@ def _factory_for(args: argparse.Namespace) -> ClientFactory:
         return replay_client
     if getattr(args, "record", None):
         return recording_client(args.record)
-    return default_client
+    return functools.partial(default_client, context=args.context)
 
 
 def follow_up(args: argparse.Namespace, *words: str) -> str:
-    """A command line to suggest, with the ``--host`` in use: ```lightshuttle-runtime ...````."""
+    """A command line to suggest, with the ``--host`` or ``--context`` in use:
+    ```lightshuttle-runtime ...````."""
     host = ["--host", args.host] if args.host else []
+    if getattr(args, "context", None):
+        host = ["--context", args.context]
     return "`" + shlex.join([PROG, *words[:1], *host, *words[1:]]) + "`"
 
 
@@ -579,6 +599,32 @@ async def cmd_version(args: argparse.Namespace, docker: DockerClient, console: C
     )
     console.print(f"API:     {negotiated}")
     console.print(f"host:    {docker.address.url} (from {docker.address.source})")
+    return 0
+
+
+async def cmd_context(args: argparse.Namespace, console: Console, factory: ClientFactory) -> int:
+    """Which engine: :func:`find_engine`'s answer and its reasons, then a ``GET /_ping``
+    (exit status 1 when the engine does not answer)."""
+    address = find_engine(args.host, context=args.context)
+    console.print(f"engine:  {address.display}")
+    console.print(f"source:  {address.source}")
+    if address.context:
+        console.print(f"context: {address.context}")
+    if address.tls is not None:
+        tls = address.tls
+        for label, path in (("ca", tls.ca), ("cert", tls.cert), ("key", tls.key)):
+            console.print(f"tls {label}:{' ' * (5 - len(label))}{path or '-'}")
+    console.print("why:")
+    for line in address.why:
+        console.print(f"  {line}")
+    async with factory(args.host) as docker:
+        started = time.perf_counter()
+        info = await docker.system.ping()
+        elapsed = (time.perf_counter() - started) * 1000
+    console.print(
+        f"{console.ok} {engine_from_server(info.server)} answers GET /_ping "
+        f"(API {info.api_version or 'unknown'}) in {elapsed:.1f} ms"
+    )
     return 0
 
 
@@ -769,6 +815,7 @@ def _check_replay_options(args: argparse.Namespace) -> None:
         flag
         for flag, value, default in (
             ("--host", args.host, None),
+            ("--context", args.context, None),
             ("--image", args.image, DEMO_IMAGE),
             ("--name", args.name, DEMO_NAME),
             ("--lines", args.lines, DEMO_LINES),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -12,12 +13,11 @@ from ._config import (
     API_VERSION_MAX,
     API_VERSION_MIN,
     DEFAULT_TIMEOUT,
-    EngineAddress,
     Timeouts,
     parse_version,
-    resolve_host,
 )
-from ._errors import InvalidArgumentError
+from ._discovery import EngineAddress, TLSConfig, find_engine
+from ._errors import InvalidArgumentError, UnsupportedHostError
 from ._lazy import Area
 from ._resource import AsyncResource
 from ._session import EngineSession, QueryValue
@@ -101,28 +101,42 @@ class DockerClient(AsyncResource):
     ``docker.networks``, ``docker.volumes``, ``docker.archives``; ``docker.build(...)`` builds an
     image (``POST /build``).
 
+    The engine is found as the Docker CLI finds it (:func:`find_engine`: ``host``/``context``,
+    ``DOCKER_HOST``, ``DOCKER_CONTEXT``, ``currentContext``, ``CONTAINER_HOST``, the default
+    socket, then the usual places); ``docker.address`` says which and why.
+
     Args:
-        host: ``unix:///path/to.sock`` (or a bare path); default ``DOCKER_HOST``, then
-            ``unix:///var/run/docker.sock``. Other schemes raise :class:`UnsupportedHostError`.
+        host: ``unix:///path/to.sock`` (or a bare path), ``tcp://host:port`` or a bare
+            ``host:port``, ``ssh://[user@]host[:port][/socket]``.
+        context: a Docker context name (``docker context ls``); not together with ``host``.
+        tls: TLS towards a ``tcp://`` engine, overriding the environment's and the context's:
+            a :class:`TLSConfig` (the ``ca``/``cert``/``key`` paths), an ``ssl.SSLContext``
+            used as is, or ``False`` for none.
         api_version: pin the API version (``"1.41"``) and skip negotiation; default
             ``DOCKER_API_VERSION``, else negotiated on first use (``GET /_ping``).
         timeout: seconds an ordinary request may take (``None``: no limit). Streams (logs
             with ``follow``, events, wait, pull) never time out on their own.
         connect_timeout: seconds to open the socket.
         transport: the seam: any ``httpx.AsyncBaseTransport`` (a cassette, a fake); when given,
-            ``host`` only names the socket in error messages.
+            ``host`` only names the socket in error messages (and the usual places are not
+            searched).
         transport_kind: which built-in transport to use when ``transport`` is not given.
 
     Raises:
-        UnsupportedHostError: ``host``/``DOCKER_HOST`` is not a ``unix://`` address.
+        UnsupportedHostError: the address is malformed, or no built-in transport reaches its
+            scheme (``npipe://``, ``fd://``).
         InvalidArgumentError: ``api_version`` is not ``MAJOR.MINOR``, a timeout is negative,
-            or ``max_connections`` is below 1.
+            ``max_connections`` is below 1, or both ``host`` and ``context`` are given.
+        ContextNotFoundError, EngineConfigError, TLSConfigError, EngineNotFoundError: as
+            :func:`find_engine` and :meth:`TLSConfig.ssl_context`.
     """
 
     def __init__(
         self,
         host: str | None = None,
         *,
+        context: str | None = None,
+        tls: TLSConfig | ssl.SSLContext | bool | None = None,
         api_version: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         connect_timeout: float | None = 5.0,
@@ -130,7 +144,12 @@ class DockerClient(AsyncResource):
         transport_kind: TransportKind = "native",
         max_connections: int = 10,
     ) -> None:
-        self.address: EngineAddress = resolve_host(host)
+        if tls is True:
+            raise InvalidArgumentError("tls=True: give a TLSConfig or an ssl.SSLContext")
+        # With a transport given, the address only names the engine: no search of the sockets.
+        self.address: EngineAddress = find_engine(
+            host, context=context, tls=tls, search=transport is None
+        )
         version = api_version or os.environ.get("DOCKER_API_VERSION") or None
         if version is not None:
             _check_pinned(version, "api_version" if api_version else "DOCKER_API_VERSION")
@@ -235,6 +254,11 @@ def _check_pinned(version: str, source: str) -> None:
 def _default_transport(
     address: EngineAddress, kind: TransportKind, max_connections: int
 ) -> httpx.AsyncBaseTransport:
+    if address.socket_path is None:
+        raise UnsupportedHostError(
+            f"engine address {address.url} (from {address.source}): {address.scheme}:// is not "
+            "reachable by the built-in transports yet; use a unix:// socket"
+        )
     if kind == "native":
         try:
             from ._transports import UnixSocketTransport

@@ -1,15 +1,11 @@
-"""Where the engine is, which API versions we speak, and how long we wait.
-
-Host resolution follows the Docker CLI: an explicit argument, then ``DOCKER_HOST``,
-then ``unix:///var/run/docker.sock``.
-"""
+"""Which API versions we speak, and how long we wait (where the engine is: ``_discovery``)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from ._errors import InvalidArgumentError, UnsupportedHostError
+from ._discovery import DEFAULT_HOST, EngineAddress, resolve_host
+from ._errors import InvalidArgumentError
 
 __all__ = [
     "API_VERSION_MAX",
@@ -22,28 +18,12 @@ __all__ = [
     "resolve_host",
 ]
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
 #: The oldest API version whose semantics this client models (Docker Engine 20.10, Podman 4.x).
 API_VERSION_MIN = "1.41"
 #: The newest API version this client knows (Docker Engine 29.6).
 API_VERSION_MAX = "1.55"
 #: Seconds an ordinary request may take, from connecting to the last body byte.
 DEFAULT_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class EngineAddress:
-    """A resolved engine address.
-
-    Attributes:
-        url: the address as given (``unix:///var/run/docker.sock``).
-        socket_path: the filesystem path of the Unix socket.
-        source: where the address came from: ``"argument"``, ``"DOCKER_HOST"`` or ``"default"``.
-    """
-
-    url: str
-    socket_path: str
-    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,38 +49,6 @@ class Timeouts:
                 raise InvalidArgumentError(
                     f"{label} must be None or a number of seconds >= 0, not {value!r}"
                 )
-
-
-def resolve_host(host: str | None = None) -> EngineAddress:
-    """Resolve the engine address the way the Docker CLI does.
-
-    Args:
-        host: ``unix:///path`` (or a bare absolute socket path); ``None`` reads ``DOCKER_HOST``,
-            then falls back to ``unix:///var/run/docker.sock``.
-
-    Raises:
-        UnsupportedHostError: the scheme is ``tcp://``, ``ssh://``, ``npipe://`` or unknown.
-    """
-    if host:
-        url, source = host, "argument"
-    elif os.environ.get("DOCKER_HOST"):
-        url, source = os.environ["DOCKER_HOST"], "DOCKER_HOST"
-    else:
-        url, source = DEFAULT_HOST, "default"
-    if url.startswith("/"):
-        return EngineAddress(f"unix://{url}", url, source)
-    scheme, sep, rest = url.partition("://")
-    if sep and scheme == "unix" and rest.startswith("/"):
-        return EngineAddress(url, rest, source)
-    if sep and scheme in {"tcp", "ssh", "npipe", "http", "https", "fd"}:
-        raise UnsupportedHostError(
-            f"engine address {url!r} (from {source}) uses {scheme}://, which this client does not "
-            "support yet; use a unix:// socket, e.g. DOCKER_HOST=unix:///var/run/docker.sock"
-        )
-    raise UnsupportedHostError(
-        f"engine address {url!r} (from {source}) is not a unix:// socket URL; "
-        "expected e.g. unix:///var/run/docker.sock"
-    )
 
 
 def parse_version(version: str) -> tuple[int, int]:

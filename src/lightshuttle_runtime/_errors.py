@@ -11,12 +11,15 @@ __all__ = [
     "APIVersionError",
     "BadRequestError",
     "ConflictError",
+    "ContextNotFoundError",
     "DecodeError",
     "DockerConnectionError",
     "DockerError",
     "DockerTimeout",
     "EndpointNotFoundError",
+    "EngineConfigError",
     "EngineError",
+    "EngineNotFoundError",
     "InvalidArgumentError",
     "NotFoundError",
     "ServerError",
@@ -26,6 +29,7 @@ __all__ = [
     "StreamError",
     "StreamInterruptedError",
     "StreamTruncatedError",
+    "TLSConfigError",
     "UnsafeArchiveError",
     "UnsupportedHostError",
 ]
@@ -60,12 +64,57 @@ class UnsupportedHostError(DockerError):
     """The engine address (argument or ``DOCKER_HOST``) uses a scheme this client can't reach."""
 
 
+class EngineConfigError(DockerError):
+    """The engine's configuration cannot be used: a malformed ``config.json`` or context
+    ``meta.json``, or unusable TLS material.
+
+    Attributes:
+        path: the file (or directory) at fault, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class ContextNotFoundError(EngineConfigError):
+    """The Docker context named (``--context``, ``DOCKER_CONTEXT``, ``currentContext``) is not
+    in the context store.
+
+    Attributes:
+        context: the name asked for.
+        path: the store directory searched (``~/.docker/contexts/meta``).
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, context: str = "") -> None:
+        super().__init__(message, path=path)
+        self.context = context
+
+
+class TLSConfigError(EngineConfigError):
+    """A TLS file (``ca.pem``, ``cert.pem``, ``key.pem``) is missing, unreadable or not PEM of
+    the right kind; ``path`` names it."""
+
+
 class DockerConnectionError(DockerError):
     """The engine could not be reached, or the connection broke before an answer."""
 
 
 class SocketNotFoundError(DockerConnectionError):
     """The engine's Unix socket does not exist (or is not a socket)."""
+
+
+class EngineNotFoundError(SocketNotFoundError):
+    """Nothing is configured, the default socket does not exist, and none of the usual places
+    answers.
+
+    Attributes:
+        tried: every socket path tried, in order.
+    """
+
+    def __init__(self, message: str, *, tried: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.tried = tried
 
 
 class SocketPermissionError(DockerConnectionError):
