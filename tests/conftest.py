@@ -159,3 +159,13 @@ async def docker(
         yield client
     if cassette is not None:
         finish_cassette(request.node, cassette)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_credentials(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite never reads the user's Docker credentials: ``DOCKER_CONFIG`` is an empty
+    directory and ``DOCKER_AUTH_CONFIG`` unset, unless a test sets its own."""
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path_factory.mktemp("docker-config")))
+    monkeypatch.delenv("DOCKER_AUTH_CONFIG", raising=False)

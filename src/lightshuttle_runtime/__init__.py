@@ -40,6 +40,13 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from ._config import API_VERSION_MAX, API_VERSION_MIN
     from ._context import context_entries, pack_context
+    from ._credentials import (
+        CredentialsError,
+        CredentialStore,
+        RegistryAuth,
+        normalize_registry,
+        registry_of,
+    )
     from ._discovery import EngineAddress, TLSConfig, find_engine, resolve_host
     from ._dockerignore import DockerignoreMatcher, parse_dockerignore
     from ._interactive import InteractiveSession
@@ -59,6 +66,8 @@ __all__ = [
     "BuildStepError",
     "ConflictError",
     "ContextNotFoundError",
+    "CredentialStore",
+    "CredentialsError",
     "DecodeError",
     "DockerClient",
     "DockerConnectionError",
@@ -78,6 +87,7 @@ __all__ = [
     "InvalidArgumentError",
     "LogStream",
     "NotFoundError",
+    "RegistryAuth",
     "ServerError",
     "SocketNotFoundError",
     "SocketPermissionError",
@@ -95,9 +105,11 @@ __all__ = [
     "__version__",
     "context_entries",
     "find_engine",
+    "normalize_registry",
     "pack_context",
     "parse_dockerignore",
     "parse_reference",
+    "registry_of",
     "resolve_host",
 ]
 
@@ -107,6 +119,11 @@ _EXPORTS = {
     "API_VERSION_MAX": "._config",
     "API_VERSION_MIN": "._config",
     "ArchiveStream": ".api",
+    "CredentialStore": "._credentials",
+    "CredentialsError": "._credentials",
+    "RegistryAuth": "._credentials",
+    "normalize_registry": "._credentials",
+    "registry_of": "._credentials",
     "DockerignoreMatcher": "._dockerignore",
     "EngineAddress": "._discovery",
     "TLSConfig": "._discovery",

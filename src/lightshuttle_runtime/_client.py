@@ -23,6 +23,7 @@ from ._resource import AsyncResource
 from ._session import EngineSession, QueryValue
 
 if TYPE_CHECKING:
+    from ._credentials import CredentialStore
     from .api._archive import ArchivesAPI
     from .api._build import BuildAPI
     from .api._containers import ContainersAPI
@@ -121,6 +122,10 @@ class DockerClient(AsyncResource):
             ``host`` only names the socket in error messages (and the usual places are not
             searched).
         transport_kind: which built-in transport to use when ``transport`` is not given.
+        credentials: where registry credentials are found when a call gets no ``auth=``
+            (default: a :class:`~lightshuttle_runtime.CredentialStore` reading
+            ``DOCKER_AUTH_CONFIG``, ``DOCKER_CONFIG``/``~/.docker/config.json`` and its
+            credential helpers, as the Docker CLI does).
 
     Raises:
         UnsupportedHostError: the address is malformed, or no built-in transport reaches its
@@ -143,6 +148,7 @@ class DockerClient(AsyncResource):
         transport: httpx.AsyncBaseTransport | None = None,
         transport_kind: TransportKind = "native",
         max_connections: int = 10,
+        credentials: CredentialStore | None = None,
     ) -> None:
         if tls is True:
             raise InvalidArgumentError("tls=True: give a TLSConfig or an ssl.SSLContext")
@@ -160,6 +166,7 @@ class DockerClient(AsyncResource):
             socket_path=self.address.socket_path,
             api_version=version,
             timeouts=Timeouts(connect=connect_timeout, request=timeout),
+            credentials=credentials,
         )
 
     # The API areas load on first use (``import lightshuttle_runtime`` stays small).
@@ -175,6 +182,11 @@ class DockerClient(AsyncResource):
     build = Area(lambda session: _build(session).build)
     #: ``POST /build`` as typed step events: see :meth:`BuildAPI.events`.
     build_events = Area(lambda session: _build(session).events)
+
+    @property
+    def credentials(self) -> CredentialStore:
+        """The registry credential store this client looks credentials up in."""
+        return self._session.credentials
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:

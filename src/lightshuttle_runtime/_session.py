@@ -13,7 +13,7 @@ import re
 import stat
 from collections.abc import AsyncIterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlencode
 
 import anyio
@@ -38,6 +38,9 @@ from ._errors import (
     StreamInterruptedError,
 )
 from ._transports import UnixSocketTransport
+
+if TYPE_CHECKING:
+    from ._credentials import CredentialStore
 
 __all__ = ["EngineSession", "JSONObject", "QueryValue", "answer_type", "encode_query"]
 
@@ -96,6 +99,8 @@ class EngineSession:
         socket_path: the socket behind the transport, used to explain connection failures.
         api_version: pin the API version (``"1.41"``) and skip negotiation.
         timeouts: connect and request timeouts in seconds.
+        credentials: where registry credentials are looked up (``None``: the default
+            :class:`CredentialStore`, made on first use).
     """
 
     def __init__(
@@ -105,8 +110,10 @@ class EngineSession:
         socket_path: str | None = None,
         api_version: str | None = None,
         timeouts: Timeouts | None = None,
+        credentials: CredentialStore | None = None,
     ) -> None:
         self.transport = transport
+        self._credentials = credentials
         self.socket_path = socket_path
         self.timeouts = timeouts or Timeouts()
         self._version = api_version
@@ -122,6 +129,15 @@ class EngineSession:
         self._requests: dict[tuple[str, str, float | None, float | None], httpx.Request] | None = (
             {} if type(transport) is UnixSocketTransport else None
         )
+
+    @property
+    def credentials(self) -> CredentialStore:
+        """The registry credential store (``DOCKER_AUTH_CONFIG``, ``config.json``, helpers)."""
+        if self._credentials is None:
+            from ._credentials import CredentialStore
+
+            self._credentials = CredentialStore()
+        return self._credentials
 
     # -- version negotiation -------------------------------------------------------------
 

@@ -196,3 +196,20 @@ def test_env_lists_in_clear_are_found(tmp_path: Path) -> None:
     assert finding.what == "holds Env values in clear (MODE)"
     assert lint_cassette(path, keep_env=["PATH", "MODE"]) == []
     assert main(["lint", "--keep-env", "PATH", "--keep-env", "MODE", str(path)]) == 0
+
+
+def test_a_registry_config_header_is_found(tmp_path: Path) -> None:
+    config = {"127.0.0.1:5443": {"username": "me", "identitytoken": "tok-0123456789"}}
+    value = base64.urlsafe_b64encode(msgspec.json.encode(config)).decode()
+    request = RecordedRequest("POST", "/v1.41/build", headers=[("X-Registry-Config", value)])
+    (finding,) = lint_cassette(write(tmp_path / "c.json", request))
+    assert finding.where == "interaction #0 request header X-Registry-Config"
+    assert "registry credentials (identitytoken)" in finding.what
+
+
+def test_a_token_in_a_response_body_is_found(tmp_path: Path) -> None:
+    request = RecordedRequest("POST", "/v1.41/auth")
+    answer = b'{"Status":"Login Succeeded","IdentityToken":"tok-0123456789"}'
+    (finding,) = lint_cassette(write(tmp_path / "d.json", request, [answer]))
+    assert finding.where == "interaction #0 response body"
+    assert "IdentityToken" in finding.what

@@ -246,3 +246,36 @@ def test_base64_forms_cover_every_alignment() -> None:
             inside = encode(secret[skip : skip + 12])
             assert inside in encoded and inside not in masked
             assert forms.restore(masked) == encoded
+
+
+def test_registry_header_secrets_are_masked_everywhere_after() -> None:
+    redactor = Redactor()
+    auth = {"username": "robot", "password": "pw-0123456789", "serveraddress": "r.test"}
+    config = {"r.test": {"auth": base64.b64encode(b"robot:cfg-secret-42").decode()}}
+    headers = redactor.headers(
+        [
+            ("X-Registry-Auth", base64.urlsafe_b64encode(msgspec.json.encode(auth)).decode()),
+            ("X-Registry-Config", base64.urlsafe_b64encode(msgspec.json.encode(config)).decode()),
+        ]
+    )
+    assert [value for _, value in headers] == ["<redacted>", "<redacted>"]
+    echoed = b'{"error":"denied for pw-0123456789 and cfg-secret-42"}'
+    masked = redactor.response_body("/v1.41/images/create", echoed)
+    assert b"pw-0123456789" not in masked and b"cfg-secret-42" not in masked
+    assert len(masked) == len(echoed)
+    assert redactor.restore(masked) == echoed
+
+
+def test_an_auth_body_password_is_masked_everywhere_after() -> None:
+    redactor = Redactor()
+    body = redactor.request_body("/v1.41/auth", b'{"username":"u","password":"pw-0123456789"}')
+    assert body == b'{"username":"u","password":"<redacted>"}'
+    assert b"pw-0123456789" not in redactor.mask(b"log: pw-0123456789")
+
+
+def test_a_malformed_registry_header_is_still_replaced() -> None:
+    redactor = Redactor()
+    assert redactor.headers([("X-Registry-Auth", "%%% not base64")]) == [
+        ("X-Registry-Auth", "<redacted>")
+    ]
+    assert redactor.secrets == ()

@@ -148,7 +148,10 @@ class BuildAPI:
             platform: ``os[/arch[/variant]]`` (API 1.32).
             quiet: suppress the builder's output (``q``).
             registry_config: credentials for base-image registries, sent as the
-                ``X-Registry-Config`` header (:func:`encode_registry_config`).
+                ``X-Registry-Config`` header (:func:`encode_registry_config`); when not
+                given (``None``), every credential the client's :class:`CredentialStore`
+                knows is sent (as the Docker CLI does; nothing when it knows none); ``{}``
+                sends none.
             builder: ``"auto"``, ``"buildkit"`` or ``"classic"`` (above).
 
         Raises:
@@ -244,7 +247,15 @@ class BuildAPI:
         registry_config = options.get("registry_config")
         if registry_config:
             headers["X-Registry-Config"] = encode_registry_config(registry_config)
-        return _BuildRequest(self._session, builder, body, params, headers, dockerfile)
+        return _BuildRequest(
+            self._session,
+            builder,
+            body,
+            params,
+            headers,
+            dockerfile,
+            look_up_credentials=registry_config is None,
+        )
 
 
 class _BuildRequest:
@@ -258,8 +269,11 @@ class _BuildRequest:
         params: dict[str, QueryValue],
         headers: dict[str, str],
         dockerfile: str,
+        *,
+        look_up_credentials: bool = False,
     ) -> None:
         self._session = session
+        self._look_up_credentials = look_up_credentials
         self._builder = builder
         self._body = body
         self._params = params
@@ -273,11 +287,17 @@ class _BuildRequest:
         if buildkit and isinstance(content, bytes):
             self.syntax = syntax_directive(content, self._dockerfile)
         params = {**self._params, "version": "2"} if buildkit else self._params
+        headers = self._headers
+        if self._look_up_credentials:
+            found = await self._session.credentials.all()
+            if found:
+                config = {key: auth.to_dict() for key, auth in found.items()}
+                headers = {**headers, "X-Registry-Config": encode_registry_config(config)}
         return await self._session.send(
             "POST",
             _PATH,
             params=params,
-            headers=self._headers,
+            headers=headers,
             body=content,
             timeout=None,
             stream=True,

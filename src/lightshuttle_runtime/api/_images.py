@@ -4,12 +4,13 @@ remove, prune."""
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from typing import Literal, overload
 
 import httpx
 import msgspec
 
+from .._credentials import RegistryAuth, registry_of
 from .._reference import parse_reference
 from .._session import EngineSession, JSONObject, QueryValue, answer_type
 from .._stream import EngineStream, open_stream
@@ -24,18 +25,40 @@ from ..models import (
     ProgressMessage,
 )
 
-__all__ = ["ImagesAPI", "encode_registry_auth"]
+__all__ = ["AuthArgument", "ImagesAPI", "encode_registry_auth", "registry_auth_header"]
 
 ImageList = list[ImageSummary]
 ImageHistory = list[ImageHistoryItem]
 
 
-def encode_registry_auth(auth: Mapping[str, str]) -> str:
+#: Credentials a call may be given: a :class:`RegistryAuth`, or the API's ``AuthConfig`` as a
+#: mapping (``username``/``password``/``serveraddress``, or ``identitytoken``).
+AuthArgument = RegistryAuth | Mapping[str, str]
+
+
+def encode_registry_auth(auth: AuthArgument) -> str:
     """The ``X-Registry-Auth`` header value: URL-safe base64 of the auth JSON.
 
     ``auth`` holds ``username``/``password``/``serveraddress``, or ``identitytoken``.
     """
-    return base64.urlsafe_b64encode(msgspec.json.encode(dict(auth))).decode("ascii")
+    plain = auth.to_dict() if isinstance(auth, RegistryAuth) else dict(auth)
+    return base64.urlsafe_b64encode(msgspec.json.encode(plain)).decode("ascii")
+
+
+async def registry_auth_header(
+    session: EngineSession, repository: str, auth: AuthArgument | None
+) -> dict[str, str]:
+    """``{"X-Registry-Auth": ...}`` for an image of ``repository``: ``auth`` when given, else
+    what the session's credential store has for its registry; ``{}`` when neither has any.
+
+    Raises:
+        CredentialsError: the store could not be read (a broken config, a failing helper).
+    """
+    if auth is None:
+        auth = await session.credentials.get(registry_of(repository))
+        if auth is None:
+            return {}
+    return {"X-Registry-Auth": encode_registry_auth(auth)}
 
 
 class ImagesAPI:
@@ -69,7 +92,7 @@ class ImagesAPI:
         reference: str,
         *,
         platform: str | None = None,
-        auth: Mapping[str, str] | None = None,
+        auth: AuthArgument | None = None,
     ) -> EngineStream[ProgressMessage]:
         """``POST /images/create?fromImage=...``: pull an image, as a progress stream.
 
@@ -79,10 +102,13 @@ class ImagesAPI:
         Args:
             reference: ``[registry[:port]/]name[:tag][@digest]``.
             platform: ``os[/arch[/variant]]`` (API 1.32).
-            auth: registry credentials, sent base64url-encoded in ``X-Registry-Auth``.
+            auth: registry credentials, sent base64url-encoded in ``X-Registry-Auth``; when
+                not given, the client's :class:`CredentialStore` is asked for the registry's
+                (``DOCKER_AUTH_CONFIG``, ``config.json``, credential helpers).
 
         Raises:
             InvalidArgumentError: a malformed reference (before any request).
+            CredentialsError: the credentials could not be looked up (when the stream opens).
             NotFoundError: the repository does not exist or may not be read (Docker).
             ServerError: the registry could not be reached (Docker answers 500 at once).
             StreamError: the pull failed after it started (Podman reports every failure so).
@@ -93,8 +119,11 @@ class ImagesAPI:
             "tag": ref.pull_tag,
             "platform": platform,
         }
-        headers = {"X-Registry-Auth": encode_registry_auth(auth)} if auth else None
-        return self._progress_stream("/images/create", params, headers=headers)
+        return self._progress_stream(
+            "/images/create",
+            params,
+            more_headers=lambda: registry_auth_header(self._session, ref.repository, auth),
+        )
 
     def import_image(
         self,
@@ -245,7 +274,7 @@ class ImagesAPI:
         path: str,
         params: Mapping[str, QueryValue],
         *,
-        headers: Mapping[str, str] | None = None,
+        more_headers: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
         body: bytes | AsyncIterable[bytes] | None = None,
         content_type: str | None = None,
     ) -> EngineStream[ProgressMessage]:
@@ -258,7 +287,7 @@ class ImagesAPI:
             path,
             decoder_for,
             params=params,
-            headers=headers,
+            more_headers=more_headers,
             body=body,
             content_type=content_type,
             check=raise_for_progress_error,

@@ -13,8 +13,6 @@ something is found) or call :func:`lint_paths` from a test.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -32,6 +30,7 @@ from ._redaction import (
     MIN_SECRET_LENGTH,
     REDACTED,
     SENSITIVE_HEADERS,
+    decode_base64,
     is_placeholder,
     secret_forms,
 )
@@ -225,7 +224,7 @@ def _problems(blob: bytes, header: str | None, forms: list[bytes]) -> Iterator[s
         if keys:
             yield f"holds credentials in clear ({', '.join(keys)})"
     for found in _BASE64_RUN.finditer(blob):
-        decoded = _decode_base64(found.group())
+        decoded = decode_base64(found.group())
         inner = _json(decoded) if decoded is not None else None
         keys = _credential_keys(inner) if inner is not None else []
         if keys:
@@ -237,7 +236,7 @@ def _header_problems(value: str) -> Iterator[str]:
         yield "holds a bearer token"
     basic = _BASIC.match(value)
     if basic:
-        decoded = _decode_base64(basic.group(1).encode())
+        decoded = decode_base64(basic.group(1).encode())
         if decoded is not None and b":" in decoded:
             yield "holds HTTP basic credentials (user:password)"
 
@@ -266,19 +265,8 @@ def _is_credential(name: str, value: str) -> bool:
 
 
 def _is_user_password(value: str) -> bool:
-    decoded = _decode_base64(value.encode())
+    decoded = decode_base64(value.encode())
     return decoded is not None and b":" in decoded
-
-
-def _decode_base64(data: bytes) -> bytes | None:
-    padded = data.rstrip(b"=")
-    padded += b"=" * (-len(padded) % 4)
-    for decode in (base64.urlsafe_b64decode, base64.standard_b64decode):
-        try:
-            return decode(padded)
-        except (binascii.Error, ValueError):
-            continue
-    return None
 
 
 def _json(data: bytes) -> Any:

@@ -3,9 +3,12 @@
 What is replaced:
 
 - request headers ``Authorization``, ``Proxy-Authorization``, ``X-Registry-Auth`` and
-  ``X-Registry-Config``: their value becomes ``<redacted>``;
+  ``X-Registry-Config``: their value becomes ``<redacted>``; the passwords and tokens inside
+  the two registry headers (base64url JSON) are learned as literal secrets (below), so an
+  engine or registry message echoing one is masked too;
 - ``POST /auth``: the ``password``, ``auth``, ``identitytoken`` and ``registrytoken`` of the
-  request body and the ``IdentityToken`` of the answer become ``<redacted>``;
+  request body and the ``IdentityToken`` of the answer become ``<redacted>`` (and the request's
+  secrets are learned as literal secrets);
 - every ``Env`` list (``["KEY=value", ...]``) in a JSON request body (``POST /containers/create``,
   ``POST /containers/{id}/exec``) and in a JSON response (``Config.Env`` of an inspect): keys
   are kept, values become ``<redacted:KEY>`` (``<redacted:KEY#2>`` for the second distinct value
@@ -33,6 +36,7 @@ never held them.
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +52,7 @@ REDACTED: Final = "<redacted>"
 SENSITIVE_HEADERS: Final = frozenset(
     {"authorization", "proxy-authorization", "x-registry-auth", "x-registry-config"}
 )
+_REGISTRY_HEADERS: Final = frozenset({"x-registry-auth", "x-registry-config"})
 DEFAULT_KEEP_ENV: Final = frozenset({"PATH", "HOME", "HOSTNAME", "TERM"})
 #: Keys of a ``POST /auth`` body (and of auth configs) that hold credentials.
 AUTH_SECRET_KEYS: Final = frozenset({"password", "auth", "identitytoken", "registrytoken"})
@@ -120,7 +125,14 @@ class Redactor:
         return self.mask(value.encode("utf-8")).decode("utf-8", "replace")
 
     def headers(self, headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Sensitive headers replaced by ``<redacted>``; literal secrets masked in the others."""
+        """Sensitive headers replaced by ``<redacted>``; literal secrets masked in the others.
+
+        The passwords and tokens an ``X-Registry-Auth``/``X-Registry-Config`` header carries
+        are learned as literal secrets: masked wherever else they appear from then on.
+        """
+        for name, value in headers:
+            if name.lower() in _REGISTRY_HEADERS:
+                self._learn_credentials(_json_document(_decode_text(value)))
         return [
             (name, REDACTED if name.lower() in SENSITIVE_HEADERS else self.text(value))
             for name, value in headers
@@ -135,6 +147,7 @@ class Redactor:
         if value is not None:
             changed = _redact_env(value, self._request_placeholder, self.keep_env)
             if _AUTH_PATH.match(path) and isinstance(value, dict):
+                self._learn_credentials(value)
                 changed |= _replace_keys(value, AUTH_SECRET_KEYS)
             if changed:
                 data = msgspec.json.encode(value)
@@ -180,6 +193,28 @@ class Redactor:
         for form, mask in self._masks:
             data = data.replace(form, mask)
         return data
+
+    def _learn_credentials(self, value: Any) -> None:
+        """Add the secrets of an ``AuthConfig`` (or a ``{registry: AuthConfig}`` map) as
+        literal secrets: ``password``/``identitytoken``/``registrytoken`` values, and the
+        password inside a base64 ``auth``."""
+        if isinstance(value, list):
+            for item in value:
+                self._learn_credentials(item)
+            return
+        if not isinstance(value, dict):
+            return
+        for key, item in value.items():
+            name = str(key).lower()
+            if isinstance(item, str) and name in AUTH_SECRET_KEYS and not is_placeholder(item):
+                if name == "auth":
+                    _, sep, item = _decode_text(item).decode("utf-8", "replace").partition(":")
+                    if not sep:
+                        continue
+                if len(item.encode("utf-8")) >= MIN_SECRET_LENGTH:
+                    self.add_secret(item)
+            else:
+                self._learn_credentials(item)
 
     def _request_placeholder(self, key: str, value: str) -> str:
         known = self._env.get((key, value))
@@ -245,6 +280,22 @@ def _mask(labels: Sequence[str], length: int, taken: set[bytes]) -> bytes:
             if mask not in taken:
                 return mask
     return b"*" * length
+
+
+def decode_base64(data: bytes) -> bytes | None:
+    """``data`` decoded as base64 (URL-safe or standard, padding optional), or ``None``."""
+    padded = data.rstrip(b"=")
+    padded += b"=" * (-len(padded) % 4)
+    for decode in (base64.urlsafe_b64decode, base64.standard_b64decode):
+        try:
+            return decode(padded)
+        except (binascii.Error, ValueError):
+            continue
+    return None
+
+
+def _decode_text(text: str) -> bytes:
+    return decode_base64(text.strip().encode("ascii", "replace")) or b""
 
 
 def _json_document(data: bytes) -> Any:
