@@ -1,11 +1,12 @@
 """Shared fixtures: the async backends, and the engines the live tests run against.
 
-A test that takes the ``docker`` fixture runs once per engine (Docker, Podman) live, and once
-per engine from that engine's cassette (``docker-replay``, ``podman-replay``), with no engine
-at all: ``tests/cassettes/<test module path>/<test name>[<engine>].json``. The live runs record
-those cassettes when pytest runs with ``--docker-record-mode=all`` (or ``once``/
-``new_episodes``), from the asyncio backend only; the replays run on both backends.
-``scripts/record-cassettes`` re-records them all.
+A test that takes the ``docker`` fixture runs once per engine (Docker 20.10 ``docker``, Docker
+28.5 ``docker28``, Podman 4.3 ``podman``) live, and once per engine from that engine's cassette
+(``docker-replay``, ``docker28-replay``, ``podman-replay``), with no engine at all:
+``tests/cassettes/<test module path>/<test name>[<engine>].json``. The live runs record those
+cassettes when pytest runs with ``--docker-record-mode=all`` (or ``once``/``new_episodes``),
+from the asyncio backend only; the replays run on both backends. ``scripts/record-cassettes``
+re-records them all.
 
 Live cases skip when their engine does not answer, except under ``CI=true``, where a missing
 engine is a failure. Replay cases skip while their cassette has not been recorded.
@@ -23,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from lightshuttle_runtime import DockerClient, TransportKind
+from lightshuttle_runtime import API_VERSION_MAX, DockerClient, TransportKind
+from lightshuttle_runtime._config import parse_version
 from lightshuttle_runtime.testing import CassetteTransport
 from lightshuttle_runtime.testing.pytest_plugin import (
     cassette_test_name,
@@ -33,6 +35,7 @@ from lightshuttle_runtime.testing.pytest_plugin import (
 
 ENGINE_SOCKETS = {
     "docker": os.environ.get("LS_DOCKER_SOCKET", "/var/run/docker.sock"),
+    "docker28": os.environ.get("LS_DOCKER28_SOCKET", "/run/docker28.sock"),
     "podman": os.environ.get("LS_PODMAN_SOCKET", "/run/podman/podman.sock"),
 }
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -42,8 +45,9 @@ CASSETTES = TESTS / "cassettes"
 
 @dataclass(frozen=True)
 class Engine:
-    """One engine under test: ``name`` is ``docker`` or ``podman``; ``replay`` when the test's
-    ``docker`` client plays that engine's cassette (then nothing may talk to ``socket_path``)."""
+    """One engine under test: ``name`` is ``docker`` (Docker 20.10), ``docker28`` (Docker 28.5)
+    or ``podman``; ``replay`` when the test's ``docker`` client plays that engine's cassette (then
+    nothing may talk to ``socket_path``)."""
 
     name: str
     socket_path: str
@@ -68,6 +72,29 @@ def engine_answers(path: str) -> bool:
             return sock.recv(64).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
+
+
+def announced_api_version(path: str) -> str:
+    """The ``Api-Version`` header of ``GET /_ping`` on the Unix socket ``path`` (the highest
+    API version the engine speaks)."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(5)
+        sock.connect(path)
+        sock.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := sock.recv(4096)):
+            head += chunk
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "api-version":
+            return value.strip()
+    raise AssertionError(f"no Api-Version header on {path}'s /_ping")
+
+
+def negotiated(announced: str) -> str:
+    """The API version a client negotiates with an engine announcing ``announced``: the lower
+    of that and ``API_VERSION_MAX``."""
+    return min(announced, API_VERSION_MAX, key=parse_version)
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -48,7 +48,7 @@ from lightshuttle_runtime.runtime import (
 )
 from lightshuttle_runtime.testing import CassetteTransport
 
-from .conftest import Engine
+from .conftest import Engine, announced_api_version, negotiated
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 CID = "feed" + "0" * 60
@@ -648,7 +648,7 @@ def test_version_with_docker_host(engine: Engine) -> None:
     assert lines[0] == f"client:  lightshuttle-runtime {__version__} (API 1.41 to 1.55)"
     kind = "Podman Engine" if engine.is_podman else "Docker Engine"
     assert lines[1].startswith(f"engine:  {kind} ")
-    assert lines[2] == "API:     1.41"
+    assert lines[2] == f"API:     {negotiated(announced_api_version(engine.socket_path))}"
     assert lines[3] == f"host:    {engine.host} (from DOCKER_HOST)"
 
 

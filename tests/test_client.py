@@ -17,7 +17,7 @@ from lightshuttle_runtime import (
     InvalidArgumentError,
     UnsupportedHostError,
 )
-from tests.conftest import Engine
+from tests.conftest import Engine, negotiated
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -117,22 +117,30 @@ def test_unsupported_host_fails_at_construction(host: str) -> None:
 
 
 @pytest.mark.anyio
-async def test_negotiates_with_the_engine(docker: DockerClient) -> None:
-    # Docker 20.10 and Podman 4.3 both announce API 1.41 on /_ping.
-    assert await docker.api_version() == "1.41"
+async def test_negotiates_with_the_engine(docker: DockerClient, engine: Engine) -> None:
+    # The lower of what /_ping announces and API_VERSION_MAX: Docker 20.10 and Podman 4.3
+    # announce 1.41, Docker 28.5 1.51; the engine takes calls under /vX.Y/ of that version.
+    announced = (await docker.system.ping()).api_version
+    assert announced is not None
+    version = await docker.api_version()
+    assert version == negotiated(announced)
+    if engine.name == "docker28":
+        assert version == announced != "1.41"  # negotiated past Docker 20.10's API, live
+    assert (await docker.request("GET", "/info")).status_code == 200
 
 
 @pytest.mark.anyio
 async def test_pinned_version_newer_than_the_engine(engine: Engine) -> None:
     async with DockerClient(engine.host, api_version=API_VERSION_MAX) as client:
+        announced = (await client.system.ping()).api_version
         if engine.is_podman:
             # Podman ignores the /vX.Y prefix and answers as if it spoke any version.
-            assert (await client.system.version()).api_version == "1.41"
+            assert (await client.system.version()).api_version == announced
             return
         with pytest.raises(APIVersionError) as caught:
             await client.system.version()
     error = caught.value
-    assert (error.client_version, error.server_version) == (API_VERSION_MAX, "1.41")
+    assert (error.client_version, error.server_version) == (API_VERSION_MAX, announced)
     assert (error.status, error.method, error.path) == (400, "GET", f"/v{API_VERSION_MAX}/version")
 
 

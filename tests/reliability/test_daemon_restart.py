@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.live, pytest.mark.daemon_restart]
 
 ENGINES_UP = Path(__file__).parents[2] / "scripts" / "engines-up"
 INTERRUPT_BOUND = 1.0
-PROCESS_NAMES = {"docker": "dockerd", "podman": "podman"}
+PROCESS_NAMES = {"docker": "dockerd", "docker28": "dockerd", "podman": "podman"}
 # The trap lets the restarted dockerd stop it at once (PID 1 ignores an untrapped SIGTERM, and
 # dockerd, live-restore off, would wait 10 s before killing it).
 TICKER = [
