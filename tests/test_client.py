@@ -12,9 +12,11 @@ import pytest
 from lightshuttle_runtime import (
     API_VERSION_MAX,
     APIVersionError,
+    DecodeError,
     DockerClient,
     DockerConnectionError,
     InvalidArgumentError,
+    UnexpectedUpgradeError,
     UnsupportedHostError,
 )
 from tests.conftest import Engine, negotiated
@@ -168,3 +170,66 @@ async def test_a_closed_client_raises_a_docker_error() -> None:
     with pytest.raises(DockerConnectionError, match="this DockerClient is closed"):
         await client.system.version()
     assert transport.paths == ["/_ping"]
+
+
+@pytest.mark.parametrize("kind", ["native", "httpx"])
+@pytest.mark.parametrize("count", [0, -1])
+def test_max_connections_below_one_is_refused_on_every_transport(kind: str, count: int) -> None:
+    with pytest.raises(InvalidArgumentError, match="max_connections"):
+        DockerClient("unix:///nonexistent.sock", transport_kind=kind, max_connections=count)  # type: ignore[arg-type]
+
+
+def test_max_connections_is_checked_even_with_a_given_transport() -> None:
+    with pytest.raises(InvalidArgumentError, match="max_connections"):
+        DockerClient(transport=RecordingTransport(), max_connections=0)
+
+
+@pytest.mark.parametrize("kind", ["h11", "Native", "", "unix"])
+def test_an_unknown_transport_kind_is_refused_naming_the_valid_ones(kind: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        DockerClient("unix:///nonexistent.sock", transport_kind=kind)  # type: ignore[arg-type]
+    assert repr(kind) in str(caught.value)
+    assert "'native'" in str(caught.value) and "'httpx'" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["native", "httpx"])
+def test_each_transport_kind_builds_its_transport(kind: str) -> None:
+    transport = DockerClient("unix:///nonexistent.sock", transport_kind=kind).transport  # type: ignore[arg-type]
+    built_by_httpx = type(transport).__module__.startswith("httpx")
+    assert built_by_httpx == (kind == "httpx")
+
+
+class Upgrading(httpx.AsyncBaseTransport):
+    """Answers every request with ``101 Switching Protocols``; counts the responses closed."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self
+
+        class Body(httpx.AsyncByteStream):
+            async def __aiter__(self):  # type: ignore[no-untyped-def]
+                yield b"not a body"
+
+            async def aclose(self) -> None:
+                transport.closed += 1
+
+        return httpx.Response(101, headers={"Upgrade": "tcp"}, stream=Body())
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_101_is_a_typed_error_naming_the_request() -> None:
+    transport = Upgrading()
+    async with DockerClient(transport=transport, api_version="1.41") as docker:
+        with pytest.raises(UnexpectedUpgradeError) as caught:
+            await docker.containers.inspect("abc")
+        assert not isinstance(caught.value, DecodeError)
+        assert isinstance(caught.value, DockerConnectionError)
+        assert caught.value.path == "/v1.41/containers/abc/json"
+        assert "101" in str(caught.value)
+        with pytest.raises(UnexpectedUpgradeError):
+            async with docker.containers.logs("abc", tty=False, follow=True) as logs:
+                async for _ in logs:
+                    raise AssertionError("an upgraded connection's bytes were read as logs")
+    assert transport.closed == 2, "the upgraded connections were not closed"

@@ -30,6 +30,7 @@ from ._errors import (
     StreamInterruptedError,
     StreamTruncatedError,
     TLSConfigError,
+    UnexpectedUpgradeError,
     UnsafeArchiveError,
     UnsupportedHostError,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "TLSConfig",
     "TLSConfigError",
     "TransportKind",
+    "UnexpectedUpgradeError",
     "UnsafeArchiveError",
     "UnsupportedHostError",
     "WaitCondition",

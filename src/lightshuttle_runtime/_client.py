@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import httpx
 
@@ -38,6 +38,7 @@ __all__ = ["DockerClient", "TransportKind"]
 
 #: ``"native"``: our own HTTP/1.1 transport over anyio; ``"httpx"``: httpx's stock transport.
 TransportKind = Literal["native", "httpx"]
+TRANSPORT_KINDS: tuple[TransportKind, ...] = get_args(TransportKind)
 
 
 def _containers(session: EngineSession) -> ContainersAPI:
@@ -121,7 +122,9 @@ class DockerClient(AsyncResource):
         transport: the seam: any ``httpx.AsyncBaseTransport`` (a cassette, a fake); when given,
             ``host`` only names the socket in error messages (and the usual places are not
             searched).
-        transport_kind: which built-in transport to use when ``transport`` is not given.
+        transport_kind: which built-in transport to use when ``transport`` is not given:
+            ``"native"`` (default) or ``"httpx"`` (httpx's stock ``AsyncHTTPTransport``).
+        max_connections: connections the built-in transport keeps open at once (at least 1).
         credentials: where registry credentials are found when a call gets no ``auth=``
             (default: a :class:`~lightshuttle_runtime.CredentialStore` reading
             ``DOCKER_AUTH_CONFIG``, ``DOCKER_CONFIG``/``~/.docker/config.json`` and its
@@ -131,7 +134,8 @@ class DockerClient(AsyncResource):
         UnsupportedHostError: the address is malformed, or no built-in transport reaches its
             scheme (``npipe://``, ``fd://``).
         InvalidArgumentError: ``api_version`` is not ``MAJOR.MINOR``, a timeout is negative,
-            ``max_connections`` is below 1, or both ``host`` and ``context`` are given.
+            ``max_connections`` is below 1, ``transport_kind`` is not one of ``"native"``,
+            ``"httpx"``, or both ``host`` and ``context`` are given.
         ContextNotFoundError, EngineConfigError, TLSConfigError, EngineNotFoundError: as
             :func:`find_engine` and :meth:`TLSConfig.ssl_context`.
     """
@@ -150,6 +154,17 @@ class DockerClient(AsyncResource):
         max_connections: int = 10,
         credentials: CredentialStore | None = None,
     ) -> None:
+        if transport_kind not in TRANSPORT_KINDS:
+            raise InvalidArgumentError(
+                f"transport_kind={transport_kind!r} is not a built-in transport; use one of "
+                + ", ".join(repr(kind) for kind in TRANSPORT_KINDS)
+            )
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise InvalidArgumentError(
+                f"max_connections must be an int, not {type(max_connections).__name__}"
+            )
+        if max_connections < 1:
+            raise InvalidArgumentError(f"max_connections must be >= 1, got {max_connections}")
         if tls is True:
             raise InvalidArgumentError("tls=True: give a TLSConfig or an ssl.SSLContext")
         # With a transport given, the address only names the engine: no search of the sockets.
@@ -272,12 +287,9 @@ def _default_transport(
             "reachable by the built-in transports yet; use a unix:// socket"
         )
     if kind == "native":
-        try:
-            from ._transports import UnixSocketTransport
-        except ImportError:  # pragma: no cover - until the native transport lands
-            pass
-        else:
-            return UnixSocketTransport(address.socket_path, max_connections=max_connections)
+        from ._transports import UnixSocketTransport
+
+        return UnixSocketTransport(address.socket_path, max_connections=max_connections)
     return httpx.AsyncHTTPTransport(
         uds=address.socket_path,
         limits=httpx.Limits(

@@ -30,6 +30,7 @@ __all__ = [
     "StreamInterruptedError",
     "StreamTruncatedError",
     "TLSConfigError",
+    "UnexpectedUpgradeError",
     "UnsafeArchiveError",
     "UnsupportedHostError",
 ]
@@ -119,6 +120,15 @@ class EngineNotFoundError(SocketNotFoundError):
 
 class SocketPermissionError(DockerConnectionError):
     """The engine's Unix socket exists but this process may not connect to it."""
+
+
+class UnexpectedUpgradeError(DockerConnectionError):
+    """The engine answered ``101 Switching Protocols`` to a request that asked for no upgrade.
+
+    The connection no longer speaks HTTP, so it is closed; nothing of it was read as a body.
+    Something between the client and the engine (a proxy, another service on the socket)
+    is not behaving as a Docker-compatible engine.
+    """
 
 
 class DockerTimeout(DockerError):

@@ -36,6 +36,7 @@ from ._errors import (
     SocketNotFoundError,
     SocketPermissionError,
     StreamInterruptedError,
+    UnexpectedUpgradeError,
 )
 from ._transports import UnixSocketTransport
 
@@ -290,6 +291,19 @@ class EngineSession:
         )
         with self._translate(method, request.url.path, timeout):
             response = await self.transport.handle_async_request(request)
+            # Not every transport ties the response to its request (httpx's own does not):
+            # errors raised later, from the body, name the path as sent through it.
+            response.request = request
+            if response.status_code == 101 and "upgrade" not in request.headers:
+                await response.aclose()
+                raise UnexpectedUpgradeError(
+                    f"the engine answered 101 Switching Protocols to {method} "
+                    f"{request.url.path}, which asked for no upgrade; the connection was "
+                    "closed. Is DOCKER_HOST a Docker-compatible engine (not a proxy or "
+                    "another service)?",
+                    method=method,
+                    path=request.url.path,
+                )
             if response.status_code >= 400 or not stream:
                 try:
                     await response.aread()
@@ -344,7 +358,9 @@ class EngineSession:
             json=json,
             timeout=timeout,
         )
-        return decode_json(response.content, type_, method=method, path=path)
+        return decode_json(
+            response.content, type_, method=method, path=path, sent=response.request.url.path
+        )
 
     async def read_body(self, response: httpx.Response, method: str, path: str) -> bytes:
         """Read the rest of a streamed response's body, then close it.
@@ -355,7 +371,8 @@ class EngineSession:
         try:
             return await response.aread()
         except httpx.TransportError as exc:
-            raise translate_transport_error(exc, self, method, path, None, streaming=True) from exc
+            sent = response.request.url.path
+            raise translate_transport_error(exc, self, method, sent, None, streaming=True) from exc
         finally:
             await response.aclose()
 
@@ -548,8 +565,14 @@ def answer_type(model: type[T], raw: bool) -> Any:
     return object if raw else model
 
 
-def decode_json(data: bytes, type_: type[T], *, method: str, path: str) -> T:
+def decode_json(
+    data: bytes, type_: type[T], *, method: str, path: str, sent: str | None = None
+) -> T:
     """Decode an engine answer into ``type_``.
+
+    Args:
+        path: the endpoint's path, without the ``/vX.Y`` prefix (the error's ``endpoint``).
+        sent: the path as sent, with its prefix (the error's ``path``); default ``path``.
 
     Raises:
         DecodeError: wrong types or a missing required field; names the endpoint and field.
@@ -557,16 +580,7 @@ def decode_json(data: bytes, type_: type[T], *, method: str, path: str) -> T:
     try:
         return msgspec.json.decode(data, type=type_)
     except msgspec.ValidationError as exc:
-        raise DecodeError(
-            f"the engine's answer does not match {type_.__name__}: {exc}",
-            endpoint=f"{method} {path}",
-            method=method,
-            path=path,
-        ) from exc
+        message = f"the engine's answer does not match {type_.__name__}: {exc}"
     except msgspec.DecodeError as exc:
-        raise DecodeError(
-            f"the engine's answer is not valid JSON: {exc}: {data[:200]!r}",
-            endpoint=f"{method} {path}",
-            method=method,
-            path=path,
-        ) from exc
+        message = f"the engine's answer is not valid JSON: {exc}: {data[:200]!r}"
+    raise DecodeError(message, endpoint=f"{method} {path}", method=method, path=sent or path)

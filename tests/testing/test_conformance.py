@@ -45,33 +45,8 @@ def built_in(kind: str) -> TransportFactory:
     return make
 
 
-_NO_VERSION = (
-    "issue 9 (seam): a stream error names the path without its /vX.Y prefix when the "
-    "transport does not set response.request"
-)
-_PATH_CHECKS = (
-    "stream-cut-before-final-chunk",
-    "stream-cut-mid-length",
-    "stream-cut-inside-chunk",
-    "stream-bad-chunk-size",
-    "events-cut-short",
-    "engine-dies-mid-stream",
-    "body-ends-inside-frame",
-    "error-inside-200-stream",
-    "garbage-frames",
-)
-_UNEXPECTED_101 = (
-    "issue 9 (seam): an unexpected 101 is a DecodeError (request) or a silent end (stream)"
-)
-
 #: (transport, check name) -> why it fails today; strict: it must flip once fixed.
 KNOWN_FAULTS: dict[tuple[str, str], str] = {
-    **{(t, name): _NO_VERSION for t in ("httpx", "cassette-record") for name in _PATH_CHECKS},
-    **{("cassette-replay", name): _NO_VERSION for name in _PATH_CHECKS},
-    **{
-        ("native", name): _UNEXPECTED_101
-        for name in ("unexpected-101-request", "unexpected-101-stream")
-    },
     ("httpx", "stray-bytes"): (
         "issue 9 (seam): httpx's pool keeps a connection with stray bytes after a response; "
         "the next call reads them"
@@ -88,7 +63,13 @@ KNOWN_TRIO_FAULTS: dict[tuple[str, str], str] = {
         "issue 9 (seam): httpcore's async generators, left to the garbage collector, raise "
         "ResourceWarning under trio"
     )
-    for name in ("stream-first-item", "break-out-of-stream", "bare-break")
+    for name in (
+        "stream-first-item",
+        "break-out-of-stream",
+        "bare-break",
+        "error-inside-200-stream",
+        "garbage-frames",
+    )
 }
 
 TRANSPORTS = ["native", "httpx", "cassette-record"]

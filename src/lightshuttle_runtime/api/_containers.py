@@ -236,7 +236,13 @@ class ContainersAPI:
                 method="GET",
                 path=path,
             )
-        return decode_json(response.content, ContainerTopResponse, method="GET", path=path)
+        return decode_json(
+            response.content,
+            ContainerTopResponse,
+            method="GET",
+            path=path,
+            sent=response.request.url.path,
+        )
 
     async def changes(self, container: str) -> ChangeList:
         """``GET /containers/{id}/changes``: what changed in its filesystem since it was created.
@@ -654,8 +660,15 @@ class ContainerWaiter(AsyncResource):
         """
         if self._response is None:
             raise InvalidArgumentError("use the waiter inside its `async with` block")
-        body = await self._session.read_body(self._response, "POST", self._path)
-        return decode_json(body, ContainerWaitResponse, method="POST", path=self._path)
+        response = self._response
+        body = await self._session.read_body(response, "POST", self._path)
+        return decode_json(
+            body,
+            ContainerWaitResponse,
+            method="POST",
+            path=self._path,
+            sent=response.request.url.path,
+        )
 
 
 def _negative(label: str, value: float) -> InvalidArgumentError:

@@ -50,7 +50,11 @@ class SystemAPI:
         """
         response = await self._session.send("GET", "/version")
         answer: SystemVersion | JSONObject = decode_json(
-            response.content, answer_type(SystemVersion, raw), method="GET", path="/version"
+            response.content,
+            answer_type(SystemVersion, raw),
+            method="GET",
+            path="/version",
+            sent=response.request.url.path,
         )
         return answer
 
