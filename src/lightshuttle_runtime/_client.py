@@ -290,9 +290,6 @@ def _default_transport(
         from ._transports import UnixSocketTransport
 
         return UnixSocketTransport(address.socket_path, max_connections=max_connections)
-    return httpx.AsyncHTTPTransport(
-        uds=address.socket_path,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
-    )
+    from ._transports._httpx import httpx_transport
+
+    return httpx_transport(address.socket_path, max_connections=max_connections)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlencode
@@ -54,6 +54,8 @@ JSONObject = dict[str, Any]
 HOST_PLACEHOLDER: Final = "docker"
 _BASE_URL: Final = f"http://{HOST_PLACEHOLDER}"
 _JSON_TYPE: Final = "application/json"
+#: The protocol versions an engine answers in (the API is HTTP/1.1; an upgrade needs it).
+_HTTP_1: Final = (b"HTTP/1.1", b"HTTP/1.0")
 #: Parsed URLs and bodiless requests kept for reuse (parsing a URL costs ~20 us, building an
 #: ``httpx.Request`` ~20 us more: a third of a cheap request's client-side time).
 _CACHE_SIZE: Final = 256
@@ -125,6 +127,8 @@ class EngineSession:
         #: The headers of the engine's last unversioned ``GET /_ping`` (negotiation's), if any.
         self.ping_headers: httpx.Headers | None = None
         self._urls: dict[str, httpx.URL] = {}
+        #: Streams dropped open (see :meth:`abandon`), closed before the next request.
+        self._abandoned: list[tuple[httpx.Response | None, AsyncIterator[bytes] | None]] = []
         # Only our own transport is known never to modify a request, so only it may be handed
         # the same request object again.
         self._requests: dict[tuple[str, str, float | None, float | None], httpx.Request] | None = (
@@ -273,6 +277,8 @@ class EngineSession:
                 method=method,
                 path=path,
             )
+        if self._abandoned:
+            await self._close_abandoned()
         if versioned and self._version is None:
             await self.api_version()
         if timeout is not None and timeout < 0:
@@ -301,6 +307,16 @@ class EngineSession:
                     f"{request.url.path}, which asked for no upgrade; the connection was "
                     "closed. Is DOCKER_HOST a Docker-compatible engine (not a proxy or "
                     "another service)?",
+                    method=method,
+                    path=request.url.path,
+                )
+            version = response.extensions.get("http_version")
+            if version is not None and version not in _HTTP_1:
+                await response.aclose()
+                raise DockerConnectionError(
+                    f"the engine answered {method} {request.url.path} in "
+                    f"{version.decode('ascii', 'replace')}, not HTTP/1.1: the answer was "
+                    "dropped. Is DOCKER_HOST a Docker-compatible engine?",
                     method=method,
                     path=request.url.path,
                 )
@@ -450,10 +466,29 @@ class EngineSession:
             cls = EngineError
         return cls(message, status=status, method=method, path=path)
 
+    def abandon(
+        self, response: httpx.Response | None, iterator: AsyncIterator[bytes] | None
+    ) -> None:
+        """Take a stream dropped without being closed (a bare ``break`` out of ``async for``,
+        the stream then garbage collected): it is closed before the next request and when the
+        session closes, instead of being left to the garbage collector."""
+        self._abandoned.append((response, iterator))
+
+    async def _close_abandoned(self) -> None:
+        from ._stream import close_body
+
+        abandoned, self._abandoned = self._abandoned, []
+        with anyio.CancelScope(shield=True):
+            for response, iterator in abandoned:
+                await close_body(response, iterator)
+
     async def aclose(self) -> None:
         """Close the transport and every connection it holds."""
         self.closed = True
-        await self.transport.aclose()
+        try:
+            await self._close_abandoned()
+        finally:
+            await self.transport.aclose()
 
 
 class _Translate:

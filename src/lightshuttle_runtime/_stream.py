@@ -173,11 +173,40 @@ class EngineStream(AsyncResource, Generic[T]):
         response, self._response = self._response, None
         iterator, self._iterator = self._iterator, None
         with anyio.CancelScope(shield=True):
-            if isinstance(iterator, AsyncGenerator):
-                # A generator-based body (httpx's own transport): finish it here, not in the GC.
-                await iterator.aclose()
-            if response is not None:
-                await response.aclose()
+            await close_body(response, iterator)
+
+    def __del__(self) -> None:
+        # Dropped open (``async for ... : break`` outside ``async with``): a generator-based
+        # body cannot be finished here, so the session finishes it before its next request.
+        if self._iterator is not None or self._response is not None:
+            self._session.abandon(self._response, self._iterator)
+            self._response = self._iterator = None
+
+
+async def close_body(
+    response: httpx.Response | None, iterator: AsyncIterator[bytes] | None
+) -> None:
+    """Close a response and the iterator of its body, leaving no layer of it suspended.
+
+    A generator-based body (httpx's own transport: httpx's, then httpcore's generators, one
+    inside the other) is not closed from the outside, since closing the outermost generator
+    leaves the inner ones suspended for the garbage collector (a ResourceWarning under trio).
+    The connection is closed first, and the body is then read on: the read fails at the bottom,
+    and every layer finishes as it does on a failure, closing what it holds.
+    """
+    if response is not None:
+        await response.aclose()
+    if isinstance(iterator, AsyncGenerator):
+        try:
+            for _ in range(_MAX_BUFFERED_ITEMS):
+                await iterator.__anext__()
+        except (StopAsyncIteration, Exception):
+            return
+        await iterator.aclose()  # still yielding what it had buffered: give up on the rest
+
+
+#: How many already-received items a closed generator-based body may still yield.
+_MAX_BUFFERED_ITEMS = 1024
 
 
 def sent_path(response: httpx.Response, default: str) -> str:

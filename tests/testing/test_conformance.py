@@ -45,32 +45,12 @@ def built_in(kind: str) -> TransportFactory:
     return make
 
 
-#: (transport, check name) -> why it fails today; strict: it must flip once fixed.
-KNOWN_FAULTS: dict[tuple[str, str], str] = {
-    ("httpx", "stray-bytes"): (
-        "issue 9 (seam): httpx's pool keeps a connection with stray bytes after a response; "
-        "the next call reads them"
-    ),
-    ("httpx", "malformed-http2-status-line"): (
-        "httpcore (h11) accepts an HTTP/2.0 status line on an HTTP/1.1 connection, so the "
-        "answer is read as an empty 200 and fails to decode"
-    ),
-}
+#: (transport, check name) -> why it fails today; strict: it must flip once fixed. Empty: every
+#: built-in transport shows every behaviour (a new fault found goes here, with its reason).
+KNOWN_FAULTS: dict[tuple[str, str], str] = {}
 
 #: The same, on trio only.
-KNOWN_TRIO_FAULTS: dict[tuple[str, str], str] = {
-    ("httpx", name): (
-        "issue 9 (seam): httpcore's async generators, left to the garbage collector, raise "
-        "ResourceWarning under trio"
-    )
-    for name in (
-        "stream-first-item",
-        "break-out-of-stream",
-        "bare-break",
-        "error-inside-200-stream",
-        "garbage-frames",
-    )
-}
+KNOWN_TRIO_FAULTS: dict[tuple[str, str], str] = {}
 
 TRANSPORTS = ["native", "httpx", "cassette-record"]
 #: A recording cassette refuses upgraded connections (CassetteError: they cannot be recorded).
