@@ -23,6 +23,7 @@ from lightshuttle_runtime import (
     CredentialStore,
     DockerClient,
     RegistryAuth,
+    RegistryAuthError,
     normalize_registry,
     registry_of,
 )
@@ -391,3 +392,69 @@ def _tiny_context() -> bytes:
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+# -- what pull/push/load answers say ------------------------------------------------------------
+
+
+def test_progress_digests_on_every_engine() -> None:
+    from lightshuttle_runtime.models import ProgressMessage
+
+    digest = "sha256:" + "a" * 64
+    assert ProgressMessage(aux={"Tag": "v1", "Digest": digest, "Size": 527}).digest == digest
+    assert ProgressMessage(status=f"v1: digest: {digest} size: 343").digest == digest  # Podman
+    assert ProgressMessage(status=f"Digest: {digest}").digest == digest  # Docker's pull
+    assert ProgressMessage(status="Pushing", id="69e97d303cfe").digest is None
+
+
+def test_loaded_images_of_docker_and_podman_answers() -> None:
+    from lightshuttle_runtime.api import loaded_images
+    from lightshuttle_runtime.models import ProgressMessage
+
+    docker = [
+        ProgressMessage(stream="Loaded image: app:1\n"),
+        ProgressMessage(stream="Loaded image ID: sha256:abc\n"),
+    ]
+    podman = [ProgressMessage(stream="Loaded image: docker.io/library/a:1, localhost/b:2")]
+    assert loaded_images(docker) == ["app:1", "sha256:abc"]
+    assert loaded_images(podman) == ["docker.io/library/a:1", "localhost/b:2"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "unauthorized: authentication required",
+        "Head https://r/v2/x/manifests/1: no basic auth credentials",
+        "denied: requested access to the resource is denied",
+        "login attempt to http://127.0.0.1:5443/v2/ failed with status: 400 Bad Request",
+        "trying to reuse blob sha256:1 at destination: checking whether a blob exists in "
+        "127.0.0.1:5443/x: unauthorized: authentication required",
+    ],
+)
+def test_auth_refusals_become_registry_auth_errors(message: str) -> None:
+    from lightshuttle_runtime import ServerError, StreamError
+    from lightshuttle_runtime._credentials import raise_for_registry_auth
+
+    for engine_error in (StreamError(message), ServerError(message, status=500)):
+        with pytest.raises(RegistryAuthError) as caught:
+            raise_for_registry_auth(engine_error, "127.0.0.1:5443", sent=False)
+        assert caught.value.__cause__ is engine_error
+        assert "none were sent" in str(caught.value) and "127.0.0.1:5443" in str(caught.value)
+
+
+def test_other_failures_stay_as_they_are() -> None:
+    from lightshuttle_runtime import StreamError
+    from lightshuttle_runtime._credentials import raise_for_registry_auth
+
+    for message in ("dial tcp 127.0.0.1:9: connect: connection refused", "permission denied"):
+        raise_for_registry_auth(StreamError(message), "r.example", sent=True)  # no raise
+
+
+async def test_push_refuses_a_digest_and_save_needs_a_name() -> None:
+    from lightshuttle_runtime import InvalidArgumentError
+
+    async with DockerClient("unix:///nonexistent.sock") as docker:
+        with pytest.raises(InvalidArgumentError, match="digest"):
+            docker.images.push("r.example/app@sha256:" + "a" * 64)
+        with pytest.raises(InvalidArgumentError, match="at least one"):
+            docker.images.save()

@@ -23,6 +23,7 @@ import base64
 import binascii
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -35,7 +36,7 @@ import anyio
 import anyio.abc
 import msgspec
 
-from ._errors import DockerError
+from ._errors import DockerError, EngineError, RegistryAuthError, StreamError
 
 __all__ = [
     "DOCKER_HUB",
@@ -43,6 +44,7 @@ __all__ = [
     "CredentialsError",
     "RegistryAuth",
     "normalize_registry",
+    "raise_for_registry_auth",
     "registry_of",
 ]
 
@@ -459,6 +461,35 @@ async def _run(
                 await process.stdin.aclose()
         returncode = await process.wait()
     return returncode, outputs["stdout"], outputs["stderr"]
+
+
+#: What engines and registries say when credentials are refused or missing (Docker, Podman,
+#: distribution, Docker Hub), never a local "permission denied".
+_AUTH_REFUSED = re.compile(
+    r"unauthorized|authentication required|no basic auth credentials|"
+    r"incorrect username or password|access to the resource is denied|\bdenied: |"
+    r"login attempt to \S+ failed with status",
+    re.IGNORECASE,
+)
+
+
+def raise_for_registry_auth(exc: DockerError, registry: str, *, sent: bool) -> None:
+    """Raise :class:`RegistryAuthError` in place of ``exc`` when it says the registry refused
+    (or wanted) credentials; otherwise return. ``sent``: whether credentials were sent."""
+    if not isinstance(exc, (EngineError, StreamError)) or not _AUTH_REFUSED.search(exc.message):
+        return
+    shown = "Docker Hub" if registry == DOCKER_HUB else registry
+    what = "refused the credentials sent" if sent else "wants credentials and none were sent"
+    login = "docker.io" if registry == DOCKER_HUB else registry
+    raise RegistryAuthError(
+        f"the registry {shown} {what}: {exc.message}. Log in first "
+        f"(lightshuttle-runtime login {login}, or docker login) or pass auth=",
+        registry=registry,
+        engine_message=exc.message,
+        status=exc.status if isinstance(exc, EngineError) else None,
+        method=exc.method,
+        path=exc.path,
+    ) from exc
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ __all__ = [
     "EngineNotFoundError",
     "InvalidArgumentError",
     "NotFoundError",
+    "RegistryAuthError",
     "ServerError",
     "SocketNotFoundError",
     "SocketPermissionError",
@@ -297,3 +298,35 @@ class UnsafeArchiveError(DockerError):
         super().__init__(message)
         self.member = member
         self.reason = reason
+
+
+class RegistryAuthError(DockerError):
+    """A registry refused the credentials sent (or wanted some and got none).
+
+    Raised by ``images.pull``/``images.push`` in place of the engine's error (a 200 stream's
+    in-band ``errorDetail``, or an error status before the stream) and by ``system.login``
+    when the registry turns the login down. The message names the registry and what to do;
+    it never holds a credential.
+
+    Attributes:
+        registry: the registry's credential key (``127.0.0.1:5443``,
+            ``https://index.docker.io/v1/``).
+        engine_message: what the engine said.
+        status: the HTTP status when the engine answered with an error status, ``None``
+            when the error came inside a 200 stream.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        registry: str,
+        engine_message: str,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.registry = registry
+        self.engine_message = engine_message
+        self.status = status

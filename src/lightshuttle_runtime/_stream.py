@@ -229,27 +229,34 @@ def open_stream(
     content_type: str | None = None,
     check: Callable[[T], None] | None = None,
     more_headers: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
+    on_error: Callable[[DockerError], None] | None = None,
 ) -> EngineStream[T]:
     """An :class:`EngineStream` of ``method path`` (no read timeout) decoded by ``decoder_for``.
 
     The one way a streaming endpoint opens its body: the request is sent when the stream is
     entered, with the body left unread for the decoder; ``check`` sees every item.
     ``more_headers`` is awaited then, its headers added (e.g. credentials a helper gives).
+    ``on_error`` sees an error status before the stream and may raise another error instead.
     """
 
     async def open_response() -> httpx.Response:
         sent = dict(headers or {})
         if more_headers is not None:
             sent.update(await more_headers())
-        return await session.send(
-            method,
-            path,
-            params=params,
-            headers=sent or None,
-            body=body,
-            content_type=content_type,
-            timeout=None,
-            stream=True,
-        )
+        try:
+            return await session.send(
+                method,
+                path,
+                params=params,
+                headers=sent or None,
+                body=body,
+                content_type=content_type,
+                timeout=None,
+                stream=True,
+            )
+        except DockerError as exc:
+            if on_error is not None:
+                on_error(exc)
+            raise
 
     return EngineStream(session, method, path, open_response, decoder_for, check)

@@ -88,10 +88,9 @@ async def test_pull_rejects_a_malformed_reference_before_sending(docker: DockerC
         docker.images.pull("Not A Reference")
 
 
-def tiny_rootfs() -> bytes:
-    """A one-file root filesystem tar; the same bytes every run."""
-    data = b"lightshuttle import test\n"
-    info = tarfile.TarInfo("hello.txt")
+def tiny_rootfs(data: bytes = b"lightshuttle import test\n", name: str = "hello.txt") -> bytes:
+    """A one-file root filesystem tar; the same bytes for the same ``data``."""
+    info = tarfile.TarInfo(name)
     info.size, info.mtime, info.mode = len(data), 1704067200, 0o644
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:

@@ -150,6 +150,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     ),
     # system
     "ComponentVersion": ("SystemVersion > Components > []", "GET /version 200 > Components > []"),
+    "LoginResponse": ("POST /auth 200",),
     "PingInfo": (),  # headers of GET /_ping
     "PlatformName": ("SystemVersion > Platform", "GET /version 200 > Platform"),
     "SystemVersion": ("SystemVersion", "GET /version 200"),

@@ -32,6 +32,7 @@ from lightshuttle_runtime import (
     DockerClient,
     DockerError,
     NotFoundError,
+    RegistryAuthError,
     ServerError,
     StreamError,
     UnsafeArchiveError,
@@ -122,18 +123,20 @@ async def test_build_registry_config_is_url_safe_base64_json(sock_path: str) -> 
     [
         (
             respond_json({"message": "unauthorized: incorrect username or password"}, status=500),
-            ServerError,
+            RegistryAuthError,
         ),
         (respond_json({"message": "pull access denied for app"}, status=404), NotFoundError),
+        (respond_json({"message": "registry unreachable"}, status=500), ServerError),
         (
             stream_chunks(
                 [b'{"errorDetail":{"message":"denied: requested access"},"error":"x"}\n']
             ),
-            StreamError,
+            RegistryAuthError,
         ),
+        (stream_chunks([b'{"errorDetail":{"message":"dial tcp"},"error":"x"}\n']), StreamError),
         (respond(200, b"not json at all\n", chunked=True), DecodeError),
     ],
-    ids=["500", "404", "in-band", "garbage"],
+    ids=["500-auth", "404", "500", "in-band-auth", "in-band", "garbage"],
 )
 async def test_no_credential_in_errors(
     sock_path: str, answer: Behaviour, error: type[DockerError]
@@ -175,7 +178,7 @@ async def test_a_recorded_cassette_holds_no_credential(sock_path: str, tmp_path:
         async with DockerClient(f"unix://{sock_path}", api_version="1.41", transport=cassette) as d:
             async with d.images.pull("registry.example:5000/app:1", auth=AUTH) as pull:
                 assert [m.status async for m in pull] == ["Pulling"]
-            with pytest.raises(ServerError):
+            with pytest.raises(RegistryAuthError):
                 async with d.images.pull("registry.example:5000/app:2", auth=AUTH) as pull:
                     pass
     text = path.read_text()

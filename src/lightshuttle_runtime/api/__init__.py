@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from ._containers import ContainersAPI, ContainerWaiter, WaitCondition
     from ._events import EventsAPI
     from ._exec import ExecAPI, ExecResult
-    from ._images import ImagesAPI, encode_registry_auth
+    from ._images import ImagesAPI, encode_registry_auth, loaded_images
     from ._networks import NetworksAPI
     from ._system import SystemAPI
     from ._volumes import VolumesAPI
@@ -34,6 +34,7 @@ __all__ = [
     "WaitCondition",
     "encode_registry_auth",
     "encode_registry_config",
+    "loaded_images",
 ]
 
 _EXPORTS = {
@@ -54,6 +55,7 @@ _EXPORTS = {
     "VolumesAPI": "._volumes",
     "WaitCondition": "._containers",
     "encode_registry_auth": "._images",
+    "loaded_images": "._images",
     "encode_registry_config": "._build",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -4,18 +4,21 @@ remove, prune."""
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
+import re
+from collections.abc import AsyncIterable, Mapping, Sequence
 from typing import Literal, overload
 
 import httpx
 import msgspec
 
-from .._credentials import RegistryAuth, registry_of
+from .._credentials import RegistryAuth, raise_for_registry_auth, registry_of
+from .._errors import DockerError, InvalidArgumentError, StreamError
 from .._reference import parse_reference
 from .._session import EngineSession, JSONObject, QueryValue, answer_type
 from .._stream import EngineStream, open_stream
 from .._streams import JSONLinesDecoder
 from .._streams._progress import raise_for_progress_error
+from .._streams._raw import ChunkDecoder
 from .._validate import Filters, check_identifier, normalize_filters
 from ..models import (
     ImageHistoryItem,
@@ -25,7 +28,13 @@ from ..models import (
     ProgressMessage,
 )
 
-__all__ = ["AuthArgument", "ImagesAPI", "encode_registry_auth", "registry_auth_header"]
+__all__ = [
+    "AuthArgument",
+    "ImagesAPI",
+    "encode_registry_auth",
+    "loaded_images",
+    "registry_auth_header",
+]
 
 ImageList = list[ImageSummary]
 ImageHistory = list[ImageHistoryItem]
@@ -59,6 +68,59 @@ async def registry_auth_header(
         if auth is None:
             return {}
     return {"X-Registry-Auth": encode_registry_auth(auth)}
+
+
+class _RegistryCall:
+    """The credentials of one pull or push, and the translation of its auth errors."""
+
+    def __init__(
+        self,
+        session: EngineSession,
+        repository: str,
+        auth: AuthArgument | None,
+        *,
+        always: bool = False,
+    ) -> None:
+        self._session = session
+        self._repository = repository
+        self._auth = auth
+        self._always = always
+        self.registry = registry_of(repository)
+        self.sent = False
+
+    async def headers(self) -> Mapping[str, str]:
+        found = await registry_auth_header(self._session, self._repository, self._auth)
+        self.sent = bool(found)
+        if not found and self._always:
+            # The API documents the header as required on a push: an empty AuthConfig.
+            return {"X-Registry-Auth": encode_registry_auth({})}
+        return found
+
+    def on_error(self, exc: DockerError) -> None:
+        raise_for_registry_auth(exc, self.registry, sent=self.sent)
+
+    def check(self, message: ProgressMessage) -> None:
+        try:
+            raise_for_progress_error(message)
+        except StreamError as exc:
+            self.on_error(exc)
+            raise
+
+
+_LOADED = re.compile(r"^Loaded image(?: ID)?s?: (.+)$")
+
+
+def loaded_images(messages: Sequence[ProgressMessage]) -> list[str]:
+    """The names (or ids, for untagged images) that a :meth:`ImagesAPI.load` answer
+    announces: Docker's one ``Loaded image: NAME`` line per image and Podman's one line for
+    all (``Loaded image: a, b`` in 4.3; qualified, ``docker.io/library/...``)."""
+    names: list[str] = []
+    for message in messages:
+        for line in (message.stream or "").splitlines():
+            found = _LOADED.match(line.strip())
+            if found:
+                names += [part.strip() for part in found.group(1).split(",") if part.strip()]
+    return names
 
 
 class ImagesAPI:
@@ -119,10 +181,101 @@ class ImagesAPI:
             "tag": ref.pull_tag,
             "platform": platform,
         }
+        call = _RegistryCall(self._session, ref.repository, auth)
+        return self._progress_stream("/images/create", params, call=call)
+
+    def push(
+        self,
+        name: str,
+        *,
+        tag: str | None = None,
+        auth: AuthArgument | None = None,
+    ) -> EngineStream[ProgressMessage]:
+        """``POST /images/{name}/push``: push an image to its registry, as a progress stream.
+
+        Every API version. Iterate to the end: the push is complete only then. Docker sends
+        per-layer ``Preparing``/``Pushing`` (``progress_detail`` current/total bytes)/
+        ``Pushed``/``Layer already exists`` lines; Podman 4.3 sends none of those, only the
+        first and last lines. The last lines carry the manifest digest on every engine:
+        :attr:`ProgressMessage.digest` (``aux.Digest`` on Docker, ``"TAG: digest: ..."``
+        on both).
+
+        Args:
+            name: ``[registry[:port]/]name[:tag]``; the local image of that name is pushed.
+            tag: the tag to push (default: the one in ``name``, else ``latest``; Docker
+                pushes every tag of the repository when neither is given, so one is always
+                sent).
+            auth: registry credentials (``X-Registry-Auth``); when not given, the client's
+                :class:`CredentialStore` is asked for the registry's.
+
+        Raises:
+            InvalidArgumentError: a malformed name (before any request).
+            CredentialsError: the credentials could not be looked up.
+            RegistryAuthError: the registry refused the credentials, or wanted some (in-band
+                on every engine).
+            NotFoundError: no such local image (Docker: before the stream).
+            StreamError: another failure reported inside the stream (registry unreachable;
+                Podman reports a missing image so too).
+        """
+        ref = parse_reference(name)
+        if ref.digest:
+            raise InvalidArgumentError(f"cannot push by digest: {name!r}; push a tag")
+        call = _RegistryCall(self._session, ref.repository, auth, always=True)
+        params: dict[str, QueryValue] = {"tag": tag or ref.tag or "latest"}
+        path = f"/images/{check_identifier(ref.repository, what='image name')}/push"
+        return self._progress_stream(path, params, call=call)
+
+    def save(self, *names: str) -> EngineStream[bytes]:
+        """``GET /images/get?names=...``: images (with their tags and layers) as one tar stream.
+
+        Every API version; what ``docker save`` writes and :meth:`load` reads back (also on
+        another engine). Use as ``async with client.images.save("app:1") as tar:`` then
+        ``async for chunk in tar``. Docker writes a ``manifest.json`` with ``RepoTags``;
+        Podman 4.3 the same ``docker-archive`` layout.
+
+        Args:
+            names: image names or ids (at least one).
+
+        Raises:
+            InvalidArgumentError: no name, or a malformed one (before any request).
+            NotFoundError: an image does not exist (when the stream opens).
+            StreamInterruptedError: the engine went away mid-stream.
+        """
+        if not names:
+            raise InvalidArgumentError("images.save needs at least one image name")
+        checked = [check_identifier(n, what="image name") for n in names]
+        return open_stream(
+            self._session,
+            "GET",
+            "/images/get",
+            lambda _response: ChunkDecoder(),
+            params={"names": checked},
+        )
+
+    def load(
+        self, source: bytes | AsyncIterable[bytes], *, quiet: bool = False
+    ) -> EngineStream[ProgressMessage]:
+        """``POST /images/load``: load the images of a tar (as :meth:`save` or ``docker save``
+        writes it), as a stream of its answer.
+
+        Every API version. Each loaded image is announced by a line whose ``stream`` is
+        ``"Loaded image: NAME\\n"`` (``"Loaded image ID: sha256:..."`` for an untagged one);
+        Docker adds progress lines unless ``quiet``; Podman answers one line for all of them
+        (``"Loaded image: a, b"``... see :func:`loaded_images`).
+
+        Args:
+            source: the tar, as bytes or an async iterable of chunks (sent chunked).
+            quiet: suppress progress lines (``quiet=1``).
+
+        Raises:
+            StreamError: the engine could not load the tar (in-band).
+            EngineError: an error status before the stream (Docker: a tar it cannot read).
+        """
         return self._progress_stream(
-            "/images/create",
-            params,
-            more_headers=lambda: registry_auth_header(self._session, ref.repository, auth),
+            "/images/load",
+            {"quiet": quiet or None},
+            body=source,
+            content_type="application/x-tar",
         )
 
     def import_image(
@@ -274,7 +427,7 @@ class ImagesAPI:
         path: str,
         params: Mapping[str, QueryValue],
         *,
-        more_headers: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
+        call: _RegistryCall | None = None,
         body: bytes | AsyncIterable[bytes] | None = None,
         content_type: str | None = None,
     ) -> EngineStream[ProgressMessage]:
@@ -287,8 +440,9 @@ class ImagesAPI:
             path,
             decoder_for,
             params=params,
-            more_headers=more_headers,
+            more_headers=call.headers if call is not None else None,
+            on_error=call.on_error if call is not None else None,
             body=body,
             content_type=content_type,
-            check=raise_for_progress_error,
+            check=call.check if call is not None else raise_for_progress_error,
         )

@@ -1,11 +1,15 @@
-"""System endpoints: ``GET /_ping``, ``GET /version``, ``GET /info``, ``GET /system/df``."""
+"""System endpoints: ``GET /_ping``, ``GET /version``, ``GET /info``, ``GET /system/df``,
+``POST /auth``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, overload
 
+from .._credentials import RegistryAuth, normalize_registry, raise_for_registry_auth
+from .._errors import DockerError
 from .._session import EngineSession, JSONObject, answer_type, decode_json
-from ..models import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
+from ..models import LoginResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 
 __all__ = ["SystemAPI"]
 
@@ -92,3 +96,42 @@ class SystemAPI:
         return await self._session.request_json(
             "GET", "/system/df", answer_type(SystemDataUsage, raw)
         )
+
+    async def login(
+        self,
+        auth: RegistryAuth | Mapping[str, str] | None = None,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        registry: str | None = None,
+    ) -> LoginResponse:
+        """``POST /auth``: check credentials against a registry (every API version).
+
+        The engine logs in to the registry and answers whether it worked; it keeps nothing
+        (store the credentials with :meth:`CredentialStore.store` to use them later, as
+        ``docker login`` does). Give ``auth`` or ``username``/``password``/``registry``.
+
+        Args:
+            auth: the credentials (``serveraddress`` names the registry).
+            username, password, registry: the same, one by one; ``registry`` is a name,
+                ``host:port`` or URL (default Docker Hub), normalised as the CLI does.
+
+        Returns:
+            ``status`` ``"Login Succeeded"``; ``identity_token`` when the registry gives one.
+
+        Raises:
+            RegistryAuthError: the registry refused the credentials (engines answer 500, or
+                401, naming the registry; the message never holds the password).
+            ServerError: the registry could not be reached.
+        """
+        if auth is None:
+            server = normalize_registry(registry or "")
+            auth = RegistryAuth(username or "", password or "", server)
+        body = auth.to_dict() if isinstance(auth, RegistryAuth) else dict(auth)
+        server = normalize_registry(body.get("serveraddress", ""))
+        body.setdefault("serveraddress", server)
+        try:
+            return await self._session.request_json("POST", "/auth", LoginResponse, json=body)
+        except DockerError as exc:
+            raise_for_registry_auth(exc, server, sent=True)
+            raise

@@ -105,6 +105,7 @@ from ._networks import (
 from ._system import (
     BuildCacheRecord,
     ComponentVersion,
+    LoginResponse,
     PingInfo,
     PlatformName,
     SystemDataUsage,
@@ -184,6 +185,7 @@ __all__ = [
     "ImageRootFS",
     "ImageSummary",
     "LogConfig",
+    "LoginResponse",
     "MemoryStats",
     "Model",
     "Mount",

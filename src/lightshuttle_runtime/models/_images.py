@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import msgspec
@@ -21,6 +22,9 @@ __all__ = [
     "ProgressDetail",
     "ProgressMessage",
 ]
+
+
+_DIGEST = re.compile(r"(?:^|\s)[Dd]igest: ([A-Za-z0-9_+.-]+:[0-9a-fA-F]{32,})")
 
 
 class ImageRootFS(Model):
@@ -97,6 +101,21 @@ class ProgressMessage(Model, rename=None):
     aux: dict[str, object] | None = None
     error: str | None = None
     error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
+
+    @property
+    def digest(self) -> str | None:
+        """The image digest this line reports, if any: a push's last lines
+        (``aux.Digest``; ``"TAG: digest: sha256:... size: N"`` also on Podman) and a pull's
+        ``"Digest: sha256:..."`` line (Docker)."""
+        if self.aux is not None:
+            found = self.aux.get("Digest")
+            if isinstance(found, str) and found:
+                return found
+        if self.status:
+            match = _DIGEST.search(self.status)
+            if match:
+                return match.group(1)
+        return None
 
 
 class ImageSummary(Model):

@@ -12,6 +12,7 @@ from ._volumes import Volume
 __all__ = [
     "BuildCacheRecord",
     "ComponentVersion",
+    "LoginResponse",
     "PingInfo",
     "PlatformName",
     "SystemDataUsage",
@@ -152,3 +153,16 @@ class SystemDataUsage(Model):
     containers: list[ContainerSummary] | None = None
     volumes: list[Volume] | None = None
     build_cache: list[BuildCacheRecord] | None = None
+
+
+class LoginResponse(Model):
+    """``POST /auth``: ``status`` (``"Login Succeeded"``) and, when the registry gives one,
+    an ``identity_token`` to use instead of the password (``""`` for basic-auth registries).
+    Its ``repr`` leaves the token out."""
+
+    status: str = ""
+    identity_token: str = msgspec.field(default="", name="IdentityToken")
+
+    def __repr__(self) -> str:
+        token = ", identity_token=<hidden>" if self.identity_token else ""
+        return f"LoginResponse(status={self.status!r}{token})"
