@@ -175,10 +175,15 @@ class DockerClient(AsyncResource):
         if version is not None:
             _check_pinned(version, "api_version" if api_version else "DOCKER_API_VERSION")
         if transport is None:
-            transport = _default_transport(self.address, transport_kind, max_connections)
+            transport = _default_transport(
+                self.address,
+                transport_kind,
+                max_connections,
+                tls if isinstance(tls, ssl.SSLContext) else None,
+            )
         self._session = EngineSession(
             transport,
-            socket_path=self.address.socket_path,
+            address=self.address,
             api_version=version,
             timeouts=Timeouts(connect=connect_timeout, request=timeout),
             credentials=credentials,
@@ -279,12 +284,29 @@ def _check_pinned(version: str, source: str) -> None:
 
 
 def _default_transport(
-    address: EngineAddress, kind: TransportKind, max_connections: int
+    address: EngineAddress,
+    kind: TransportKind,
+    max_connections: int,
+    ssl_context: ssl.SSLContext | None,
 ) -> httpx.AsyncBaseTransport:
+    if address.scheme == "tcp" and address.host is not None and address.port is not None:
+        if ssl_context is None and address.tls is not None:
+            ssl_context = address.tls.ssl_context()
+        if kind == "httpx":
+            from ._transports._remote import HttpxTCPTransport
+
+            return HttpxTCPTransport(
+                address.host,
+                address.port,
+                ssl_context=ssl_context,
+                path_prefix=address.path or "",
+                max_connections=max_connections,
+            )
     if address.socket_path is None:
         raise UnsupportedHostError(
-            f"engine address {address.url} (from {address.source}): {address.scheme}:// is not "
-            "reachable by the built-in transports yet; use a unix:// socket"
+            f"engine address {address.url} (from {address.source}): the {kind} transport "
+            f"cannot reach {address.scheme}:// yet"
+            + (" (transport_kind='httpx' can)" if address.scheme == "tcp" else "")
         )
     if kind == "native":
         from ._transports import UnixSocketTransport

@@ -59,6 +59,8 @@ DEFAULT_HOST = "unix://" + DEFAULT_SOCKET
 DEFAULT_TLS_HOST = "tcp://localhost:2376"
 _DEFAULT_TCP_PORT = 2375
 _DEFAULT_CONTEXT = "default"
+#: The ``TLSConfig.source`` recorded for an ``ssl.SSLContext`` given as is (``tls=``).
+GIVEN_CONTEXT = "an ssl.SSLContext (tls=)"
 
 #: The address schemes an engine may have.
 Scheme = Literal["unix", "tcp", "ssh", "npipe", "fd"]
@@ -495,8 +497,8 @@ def find_engine(
         context: an explicit Docker context name (``--context``); ``"default"`` is the
             ``DOCKER_HOST``/default-socket endpoint.
         tls: overrides the TLS settings found (``False``: none). An ``ssl.SSLContext`` is used
-            as is by the transport and is not recorded here (``tls`` of the result is then the
-            environment's or the context's, if any).
+            as is by the transport; the result's ``tls`` then only records that (no paths,
+            ``source`` ``"an ssl.SSLContext (tls=)"``).
         environ: the environment to read (default ``os.environ``).
         search: search the usual places when nothing is configured and the default socket
             does not exist (``False``: the default socket regardless).
@@ -582,7 +584,8 @@ def _finish(
         address = replace(address, tls=None)
         found_tls = given
     elif isinstance(given, ssl.SSLContext):
-        why.append("TLS by the ssl.SSLContext given (tls=)")
+        # Used as is by the transport; recorded so that the address says TLS is on.
+        found_tls = TLSConfig(verify=given.verify_mode != ssl.CERT_NONE, source=GIVEN_CONTEXT)
     address = _with_tls(address, found_tls, why)
     return replace(address, why=tuple(why))
 

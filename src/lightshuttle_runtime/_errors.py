@@ -20,6 +20,9 @@ __all__ = [
     "EngineConfigError",
     "EngineError",
     "EngineNotFoundError",
+    "EngineRefusedError",
+    "EngineTLSError",
+    "EngineUnreachableError",
     "InvalidArgumentError",
     "NotFoundError",
     "RegistryAuthError",
@@ -117,6 +120,62 @@ class EngineNotFoundError(SocketNotFoundError):
     def __init__(self, message: str, *, tried: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.tried = tried
+
+
+class EngineRefusedError(DockerConnectionError):
+    """Nothing listens at the engine's ``tcp://`` address (the connection was refused).
+
+    Attributes:
+        address: the engine address (``tcp://host:port``).
+    """
+
+    def __init__(
+        self, message: str, *, address: str, method: str | None = None, path: str | None = None
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.address = address
+
+
+class EngineUnreachableError(DockerConnectionError):
+    """The engine's host cannot be reached: its name does not resolve, or there is no route.
+
+    Attributes:
+        address: the engine address.
+    """
+
+    def __init__(
+        self, message: str, *, address: str, method: str | None = None, path: str | None = None
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.address = address
+
+
+class EngineTLSError(DockerConnectionError):
+    """TLS between the client and a ``tcp://`` engine failed, or one side spoke it alone.
+
+    Attributes:
+        address: the engine address.
+        reason: what went wrong, one of ``"unknown-ca"`` (the server's certificate is not
+            signed by the CA given), ``"hostname-mismatch"`` (it is not for that host name or
+            IP), ``"certificate-expired"``, ``"verify-failed"`` (another verification
+            failure), ``"client-certificate-missing"`` (the engine wants one, none was sent),
+            ``"client-certificate-refused"`` (the engine refused the one sent),
+            ``"not-tls"`` (TLS spoken to a plain-HTTP port), ``"tls-required"`` (plain HTTP
+            spoken to a TLS port) or ``"handshake"`` (any other TLS failure).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        address: str,
+        reason: str,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.address = address
+        self.reason = reason
 
 
 class SocketPermissionError(DockerConnectionError):

@@ -21,6 +21,7 @@ import httpx
 import msgspec
 
 from ._config import API_VERSION_MAX, API_VERSION_MIN, Timeouts, parse_version
+from ._discovery import EngineAddress
 from ._errors import (
     APIVersionError,
     BadRequestError,
@@ -100,6 +101,8 @@ class EngineSession:
         transport: the seam: any ``httpx.AsyncBaseTransport`` (our Unix socket transport,
             httpx's own, or a cassette).
         socket_path: the socket behind the transport, used to explain connection failures.
+        address: the engine address behind the transport (its ``socket_path`` is used when
+            ``socket_path`` is not given); explains ``tcp://`` failures (refused, TLS).
         api_version: pin the API version (``"1.41"``) and skip negotiation.
         timeouts: connect and request timeouts in seconds.
         credentials: where registry credentials are looked up (``None``: the default
@@ -111,12 +114,16 @@ class EngineSession:
         transport: httpx.AsyncBaseTransport,
         *,
         socket_path: str | None = None,
+        address: EngineAddress | None = None,
         api_version: str | None = None,
         timeouts: Timeouts | None = None,
         credentials: CredentialStore | None = None,
     ) -> None:
         self.transport = transport
         self._credentials = credentials
+        self.address = address
+        if socket_path is None and address is not None:
+            socket_path = address.socket_path
         self.socket_path = socket_path
         self.timeouts = timeouts or Timeouts()
         self._version = api_version
@@ -400,6 +407,10 @@ class EngineSession:
     def connection_error(self, exc: Exception, method: str, path: str) -> DockerError:
         """Explain why the engine's socket could not be used, naming the path."""
         sock = self.socket_path
+        if sock is None and self.address is not None and self.address.scheme == "tcp":
+            from ._reachability import explain
+
+            return explain(exc, self.address, method, path)
         if sock is None:
             return DockerConnectionError(
                 f"could not reach the engine: {exc}", method=method, path=path
@@ -432,10 +443,16 @@ class EngineSession:
             f"could not connect to the engine at {sock}: {exc}", method=method, path=path
         )
 
-    def error_for(self, response: httpx.Response, method: str, path: str) -> EngineError:
-        """Turn an error response into the typed error for its status."""
+    def error_for(self, response: httpx.Response, method: str, path: str) -> DockerError:
+        """Turn an error response into the typed error for its status (a TLS port's answer
+        to plain HTTP is :class:`EngineTLSError`)."""
         status = response.status_code
         message = _error_message(response)
+        if status == 400 and self.address is not None and self.address.scheme == "tcp":
+            from ._reachability import TLS_REQUIRED_ANSWER, tls_required
+
+            if TLS_REQUIRED_ANSWER in message:
+                return tls_required(self.address, method, path)
         found = _VERSION_TOO.search(message)
         if status == 400 and found:
             return APIVersionError(
@@ -528,9 +545,10 @@ def translate_transport_error(
     """The typed error for an httpx transport exception (its cause stays attached)."""
     error: DockerError
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        where = f" at {session.address.display}" if session.address is not None else ""
         error = DockerTimeout(
-            f"timed out connecting to the engine ({exc.__class__.__name__}); "
-            "is it overloaded or hung?",
+            f"timed out connecting to the engine{where} ({exc.__class__.__name__}); "
+            "is it overloaded or hung, or the address unreachable?",
             timeout=session.timeouts.connect,
             method=method,
             path=path,
@@ -543,7 +561,9 @@ def translate_transport_error(
             method=method,
             path=path,
         )
-    elif isinstance(exc, httpx.ConnectError):
+    elif isinstance(exc, httpx.ConnectError) or (
+        not streaming and session.address is not None and _tls_failed(exc, session.address)
+    ):
         error = session.connection_error(exc, method, path)
     elif streaming:
         error = StreamInterruptedError(
@@ -558,6 +578,14 @@ def translate_transport_error(
         )
     error.__cause__ = exc
     return error
+
+
+def _tls_failed(exc: httpx.TransportError, address: EngineAddress) -> bool:
+    if address.scheme != "tcp":
+        return False
+    from ._reachability import tls_failed
+
+    return tls_failed(exc, address)
 
 
 K = TypeVar("K")
