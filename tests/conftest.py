@@ -33,6 +33,8 @@ from lightshuttle_runtime.testing.pytest_plugin import (
     record_mode,
 )
 
+#: The fixtures that replay a cassette when the engine is a ``*-replay`` one.
+REPLAYING_FIXTURES = frozenset({"docker", "transport_docker"})
 ENGINE_SOCKETS = {
     "docker": os.environ.get("LS_DOCKER_SOCKET", "/var/run/docker.sock"),
     "docker28": os.environ.get("LS_DOCKER28_SOCKET", "/run/docker28.sock"),
@@ -103,11 +105,12 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``engine``: the live engines; tests using ``docker`` also get the replays."""
+    """``engine``: the live engines; tests using a cassette-backed client (``docker``, or
+    ``transport_docker`` of a module that parametrizes the transport) also get the replays."""
     if not _uses_our_engine(metafunc):
         return
     params = [pytest.param(name, marks=pytest.mark.live, id=name) for name in ENGINE_SOCKETS]
-    if "docker" in metafunc.fixturenames:
+    if REPLAYING_FIXTURES.intersection(metafunc.fixturenames):
         params += [pytest.param(f"{name}-replay", id=f"{name}-replay") for name in ENGINE_SOCKETS]
     metafunc.parametrize("engine", params, indirect=True)
 

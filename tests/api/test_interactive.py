@@ -38,7 +38,7 @@ def kind(request: pytest.FixtureRequest) -> TransportKind:
 
 
 @pytest.fixture
-async def client(
+async def transport_docker(
     engine: Engine, kind: TransportKind, request: pytest.FixtureRequest, anyio_backend: str
 ) -> AsyncIterator[DockerClient]:
     """A client on ``engine`` through the ``kind`` transport: live, recording, or replaying."""
@@ -65,8 +65,8 @@ async def container(docker: DockerClient, cmd: list[str], **config: object) -> A
 
 
 @pytest.fixture
-async def running(client: DockerClient) -> AsyncIterator[str]:
-    async with container(client, ["sleep", "600"]) as ident:
+async def running(transport_docker: DockerClient) -> AsyncIterator[str]:
+    async with container(transport_docker, ["sleep", "600"]) as ident:
         yield ident
 
 
@@ -92,19 +92,23 @@ async def round_trip(session: InteractiveSession, data: bytes) -> tuple[bytes, b
     return output
 
 
-async def test_random_bytes_through_cat_come_back_equal(client: DockerClient, running: str) -> None:
-    data = payload(256 * 1024)
+async def test_random_bytes_through_cat_come_back_equal(
+    transport_docker: DockerClient, running: str
+) -> None:
+    data = payload(64 * 1024)
     with anyio.fail_after(60):
-        async with await client.exec.session(running, ["cat"]) as session:
+        async with await transport_docker.exec.session(running, ["cat"]) as session:
             out, err = await round_trip(session, data)
             assert await session.exit_code() == 0
     assert hashlib.sha256(out).hexdigest() == hashlib.sha256(data).hexdigest()
     assert err == b""
 
 
-async def test_read_a_line_and_answer(client: DockerClient, running: str) -> None:
+async def test_read_a_line_and_answer(transport_docker: DockerClient, running: str) -> None:
     with anyio.fail_after(30):
-        async with await client.exec.session(running, ["sh", "-c", "read x; echo got $x"]) as s:
+        async with await transport_docker.exec.session(
+            running, ["sh", "-c", "read x; echo got $x"]
+        ) as s:
             await s.send(b"hello\n")
             frames = [frame async for frame in s]
             assert await s.exit_code() == 0
@@ -112,10 +116,10 @@ async def test_read_a_line_and_answer(client: DockerClient, running: str) -> Non
 
 
 async def test_stdin_end_ends_cat_while_its_output_is_still_read(
-    client: DockerClient, running: str
+    transport_docker: DockerClient, running: str
 ) -> None:
     with anyio.fail_after(30):
-        async with await client.exec.session(
+        async with await transport_docker.exec.session(
             running, ["sh", "-c", "cat; echo done >&2"]
         ) as session:
             await session.send(b"first ")
@@ -129,31 +133,41 @@ async def test_stdin_end_ends_cat_while_its_output_is_still_read(
     assert (out, err) == (b"first second", b"done\n")
 
 
-async def test_exit_code_of_an_interactive_exec(client: DockerClient, running: str) -> None:
+async def test_exit_code_of_an_interactive_exec(
+    transport_docker: DockerClient, running: str
+) -> None:
     with anyio.fail_after(30):
-        async with await client.exec.session(running, ["sh", "-c", "read x; exit $x"]) as s:
+        async with await transport_docker.exec.session(
+            running, ["sh", "-c", "read x; exit $x"]
+        ) as s:
             await s.send(b"7\n")
             assert await s.exit_code() == 7
 
 
-async def test_run_with_input_bytes_and_iterable(client: DockerClient, running: str) -> None:
+async def test_run_with_input_bytes_and_iterable(
+    transport_docker: DockerClient, running: str
+) -> None:
     async def pieces() -> AsyncIterator[bytes]:
         for piece in (b"one\n", b"two\n", b"three\n"):
             yield piece
 
     with anyio.fail_after(30):
-        counted = await client.exec.run(running, ["wc", "-l"], input=b"a\nb\n")
-        sorted_ = await client.exec.run(running, ["sort", "-r"], input=pieces())
+        counted = await transport_docker.exec.run(running, ["wc", "-l"], input=b"a\nb\n")
+        sorted_ = await transport_docker.exec.run(running, ["sort", "-r"], input=pieces())
         # The process exits without reading: not an error, like a broken pipe.
-        ignored = await client.exec.run(running, ["sh", "-c", "exit 4"], input=b"x" * 100_000)
+        ignored = await transport_docker.exec.run(
+            running, ["sh", "-c", "exit 4"], input=b"x" * 100_000
+        )
     assert counted == ExecResult(exit_code=0, stdout=b"2\n", stderr=b"")
     assert sorted_ == ExecResult(exit_code=0, stdout=b"two\nthree\none\n", stderr=b"")
     assert ignored.exit_code == 4
 
 
-async def test_tty_exec_sees_the_size_set_by_resize(client: DockerClient, running: str) -> None:
+async def test_tty_exec_sees_the_size_set_by_resize(
+    transport_docker: DockerClient, running: str
+) -> None:
     with anyio.fail_after(30):
-        async with await client.exec.session(running, ["sh"], tty=True) as session:
+        async with await transport_docker.exec.session(running, ["sh"], tty=True) as session:
             assert session.tty
             await session.resize(33, 111)
             await session.send(b"stty size; exit 3\n")
@@ -164,18 +178,18 @@ async def test_tty_exec_sees_the_size_set_by_resize(client: DockerClient, runnin
 
 
 async def test_attach_to_cat_with_stdin_once_then_close_stdin(
-    client: DockerClient, engine: Engine
+    transport_docker: DockerClient, engine: Engine
 ) -> None:
     with anyio.fail_after(60):
         async with (
             container(
-                client,
+                transport_docker,
                 ["cat"],
                 open_stdin=True,
                 stdin_once=True,
                 attach_stdin=True,
             ) as ident,
-            client.containers.attach(ident, stdin=True) as session,
+            transport_docker.containers.attach(ident, stdin=True) as session,
         ):
             assert not session.tty  # found out by inspecting the container
             await session.send(b"hello\n")
@@ -187,13 +201,13 @@ async def test_attach_to_cat_with_stdin_once_then_close_stdin(
 
 
 async def test_attach_then_detach_leaves_the_container_running(
-    client: DockerClient, engine: Engine
+    transport_docker: DockerClient, engine: Engine
 ) -> None:
     with anyio.fail_after(60):
         async with container(
-            client, ["cat"], open_stdin=True, tty=True, attach_stdin=True
+            transport_docker, ["cat"], open_stdin=True, tty=True, attach_stdin=True
         ) as ident:
-            async with client.containers.attach(
+            async with transport_docker.containers.attach(
                 ident, stdin=True, detach_keys="ctrl-x,x"
             ) as session:
                 assert session.tty
@@ -213,25 +227,25 @@ async def test_attach_then_detach_leaves_the_container_running(
                     # Docker ends the session on the keys (nothing of them reaches cat).
                     rest = b"".join([frame.data async for frame in session])
                     assert b"^X" not in rest
-            state = (await client.containers.inspect(ident)).state
+            state = (await transport_docker.containers.inspect(ident)).state
             assert state.running is True
 
 
 async def test_leaving_the_block_mid_stream_closes_the_connection(
-    client: DockerClient, running: str
+    transport_docker: DockerClient, running: str
 ) -> None:
     with anyio.fail_after(30):
-        async with await client.exec.session(running, ["cat"]) as session:
+        async with await transport_docker.exec.session(running, ["cat"]) as session:
             await session.send(b"x\n")
             assert (await session.__anext__()).data == b"x\n"
         # Closed: the session refuses further use, with a clear error.
         with pytest.raises(InvalidArgumentError, match="closed"):
             await session.send(b"more")
         with anyio.move_on_after(0.5) as scope:
-            async with await client.exec.session(running, ["cat"]) as session:
+            async with await transport_docker.exec.session(running, ["cat"]) as session:
                 await session.__anext__()  # nothing comes: cancelled by the scope
         assert scope.cancelled_caught
-    transport = client.transport
+    transport = transport_docker.transport
     active = getattr(transport, "active_connections", 0)
     assert active == 0
 

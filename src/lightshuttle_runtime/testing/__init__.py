@@ -97,6 +97,14 @@ unknown fields are an error)::
   ``"error": {"exception": "ReadError", "message": "..."}`` (the connection broke: the chunks
   are played, then that httpx exception is raised).
 - An interaction with ``error`` instead of ``response`` failed before any answer.
+- An upgraded response (``101``: interactive exec, attach) has ``session`` instead of ``chunks``:
+  both directions of the connection in the order they happened, each step
+  ``{"op": "send" | "receive" | "send_eof", "t": 0.012, "data": {"text": "hi\n"}}`` (``data`` as
+  bytes above; a ``send`` over 4 KiB keeps only its length and sha256; ``"failed": true`` on a
+  ``send`` whose write failed). ``end`` says how the connection ended (``complete``: the engine
+  ended it; ``closed``: the client closed first; ``error``). On replay each ``receive`` is given
+  only once the client has sent (and half-closed) everything recorded before it, and what the
+  client sends must be what was recorded (else :class:`CassetteError`).
 - ``Date`` and ``X-Reference-Id`` response headers are not recorded (they change every run).
 """
 
@@ -110,6 +118,7 @@ from ._cassette import (
     Interaction,
     RecordedRequest,
     RecordedResponse,
+    SessionEvent,
     StreamEnd,
     load_cassette,
     save_cassette,
@@ -155,6 +164,7 @@ __all__ = [
     "RecordedResponse",
     "Redactor",
     "RequestKey",
+    "SessionEvent",
     "StreamEnd",
     "TransportCheck",
     "TransportConformanceError",

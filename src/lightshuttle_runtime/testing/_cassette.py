@@ -27,6 +27,8 @@ __all__ = [
     "Interaction",
     "RecordedRequest",
     "RecordedResponse",
+    "SessionEvent",
+    "SessionOp",
     "StreamEnd",
     "load_cassette",
     "save_cassette",
@@ -51,6 +53,10 @@ OPAQUE_CONTENT_TYPES: Final = frozenset(
 #: How a response body ended: ``complete`` (the body ended), ``closed`` (the client closed the
 #: stream before its end: a follow stream), ``error`` (the connection failed mid-body).
 StreamEnd = Literal["complete", "closed", "error"]
+
+#: A step on an upgraded connection: ``send`` (the client wrote ``data``), ``receive`` (the
+#: engine's bytes arrived), ``send_eof`` (the client half-closed its write side).
+SessionOp = Literal["send", "receive", "send_eof"]
 
 _EOLS: Final = ("\r\n", "\n")
 _FLAT_WIDTH: Final = 100  # the longest flat array or object kept on one line
@@ -154,20 +160,59 @@ class RecordedRequest(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=
         return f"{self.method} {self.path}" + (f"?{query}" if query else "")
 
 
+class SessionEvent(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """One step on an upgraded connection (``101 Switching Protocols``), in the order it
+    happened: ``op`` (see :data:`SessionOp`), ``t`` seconds after the 101 (``None``: 0),
+    ``data`` the bytes of a ``send`` or ``receive`` (a large ``send`` keeps only its length and
+    sha256), and ``failed`` when the client's write failed there (the process had exited)."""
+
+    op: SessionOp
+    t: float | None = None
+    data: Body | None = None
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.op == "send_eof") != (self.data is None):
+            raise ValueError("`data` is required for `send` and `receive`, and only for them")
+        if self.op == "receive" and (self.failed or self.data is None or self.data.is_digest):
+            raise ValueError("a `receive` keeps its bytes and cannot have `failed`")
+
+
 class RecordedResponse(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     """A response: status, reason, headers (``[name, value]`` pairs), the body's chunks,
-    how the body ended, and the failure when it ended in one."""
+    how the body ended, and the failure when it ended in one. An upgraded response (``101``)
+    has ``session`` instead of chunks: both directions of the connection, in order; ``end``
+    then says how the connection ended."""
 
     status: int
     reason: str = ""
     headers: list[tuple[str, str]] = []
     chunks: list[Chunk] = []
+    session: list[SessionEvent] | None = None
     end: StreamEnd = "complete"
     error: Failure | None = None
 
     def __post_init__(self) -> None:
         if (self.end == "error") != (self.error is not None):
             raise ValueError("`error` is required when `end` is 'error', and only then")
+        if self.session is not None and (self.status != 101 or self.chunks):
+            raise ValueError("only a 101 response has a `session`, and then no `chunks`")
+
+    def received(self) -> bytes:
+        """The bytes of an upgraded connection's ``receive`` steps, joined (``b""`` if none)."""
+        return b"".join(
+            event.data.to_bytes()
+            for event in self.session or ()
+            if event.op == "receive" and event.data is not None
+        )
+
+    def sent(self) -> bytes:
+        """The kept bytes of an upgraded connection's ``send`` steps, joined."""
+        return b"".join(
+            event.data.to_bytes()
+            for event in self.session or ()
+            if event.op == "send" and event.data is not None and not event.data.is_digest
+        )
 
     def body(self) -> bytes:
         """All the chunks' bytes, joined."""

@@ -147,6 +147,9 @@ def _blobs(index: int, interaction: Interaction) -> Iterator[tuple[str, bytes, s
         for name, value in response.headers:
             yield f"{prefix} response header {name}", value.encode(), name
         yield f"{prefix} response body", response.body(), None
+        if response.session is not None:
+            yield f"{prefix} upgraded connection, sent", response.sent(), None
+            yield f"{prefix} upgraded connection, received", response.received(), None
     failure = interaction.error or (response.error if response else None)
     if failure is not None:
         yield f"{prefix} error", failure.message.encode(), None

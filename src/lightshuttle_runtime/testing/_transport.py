@@ -13,6 +13,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 
+from .._transports import UpgradeError, upgraded_stream
 from ._cassette import (
     BINARY_BODY_LIMIT,
     OPAQUE_CONTENT_TYPES,
@@ -35,6 +36,7 @@ from ._errors import (
 )
 from ._matching import Player, RequestKey, request_key
 from ._redaction import Redactor
+from ._upgraded import RecordingSession, ReplaySession, SessionTape
 
 __all__ = ["RECORD_MODES", "CassetteTransport", "RecordMode", "TransportSource"]
 
@@ -227,6 +229,8 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             assert interaction.error is not None
             raise failure_exception(interaction.error, request)
         recorded = interaction.response
+        if recorded.session is not None:
+            return self._replay_upgraded(recorded, request)
         chunks = self._restored(recorded.chunks)
         headers = recorded.headers
         if recorded.end == "complete":
@@ -244,6 +248,22 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             recorded.status, headers=headers, stream=stream, extensions=extensions
         )
+
+    def _replay_upgraded(
+        self, recorded: RecordedResponse, request: httpx.Request
+    ) -> httpx.Response:
+        session = ReplaySession(
+            list(recorded.session or ()),
+            end=recorded.end,
+            error=recorded.error,
+            redactor=self.redactor,
+            pace=self.pace,
+            where=f"{request.method} {request.url.path} (upgraded, cassette {self.path})",
+        )
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1", "network_stream": session}
+        if recorded.reason:
+            extensions["reason_phrase"] = recorded.reason.encode("latin-1", "replace")
+        return httpx.Response(recorded.status, headers=recorded.headers, extensions=extensions)
 
     def _restored(self, chunks: Sequence[Chunk]) -> list[tuple[float, bytes]]:
         pieces = [(chunk.t or 0.0, chunk.to_bytes()) for chunk in chunks]
@@ -266,12 +286,13 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             self._new.remove(recording)  # cancelled before any answer: nothing to replay
             raise
         stream = response.stream
-        if response.status_code == 101 or not isinstance(stream, httpx.AsyncByteStream):
+        if response.status_code == 101:
+            return await self._record_upgraded(response, recording, live)
+        if not isinstance(stream, httpx.AsyncByteStream):
             await response.aclose()
             self._new.remove(recording)
             raise CassetteError(
-                f"{live.describe()}: an upgraded connection (HTTP 101, attach or exec with "
-                "`Upgrade: tcp`) cannot be recorded; use a non-upgraded request",
+                f"{live.describe()}: the transport's response has no async body stream",
                 path=str(self.path),
             )
         recording.respond(response)
@@ -280,6 +301,29 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             headers=response.headers,
             stream=_TeeStream(stream, recording),
             extensions=response.extensions,
+        )
+
+    async def _record_upgraded(
+        self, response: httpx.Response, recording: _Recording, live: RecordedRequest
+    ) -> httpx.Response:
+        try:
+            inner = upgraded_stream(response)
+        except UpgradeError as exc:
+            await response.aclose()
+            self._new.remove(recording)
+            raise CassetteError(f"{live.describe()}: {exc}", path=str(self.path)) from exc
+        recording.respond(response)
+        recording.tape = SessionTape()
+        extensions = {
+            **response.extensions,
+            "network_stream": RecordingSession(inner, recording.tape),
+        }
+        stream = response.stream
+        return httpx.Response(
+            101,
+            headers=response.headers,
+            stream=stream if isinstance(stream, httpx.AsyncByteStream) else None,
+            extensions=extensions,
         )
 
     def _real_transport(self) -> httpx.AsyncBaseTransport:
@@ -322,6 +366,7 @@ class _Recording:
         self.end: StreamEnd | None = None
         self.failure: Failure | None = None
         self.started = 0.0
+        self.tape: SessionTape | None = None
 
     def respond(self, response: httpx.Response) -> None:
         self.started = time.perf_counter()
@@ -353,6 +398,8 @@ class _Recording:
         if self.status == 0:
             assert self.failure is not None
             return Interaction(request=self.request, error=self.failure)
+        if self.tape is not None:
+            return self._upgraded_interaction(self.tape)
         end = self.end or "closed"
         body = b"".join(data for _, data in self.chunks)
         redacted = self.redactor.response_body(self.request.path, body)
@@ -369,6 +416,20 @@ class _Recording:
                 chunks=[Chunk.from_bytes(data, t) for t, data in pieces],
                 end=end,
                 error=self.failure if end == "error" else None,
+            ),
+        )
+
+    def _upgraded_interaction(self, tape: SessionTape) -> Interaction:
+        end = tape.end or "closed"
+        return Interaction(
+            request=self.request,
+            response=RecordedResponse(
+                status=self.status,
+                reason=self.reason,
+                headers=self.redactor.headers(self.headers),
+                session=tape.events(self.redactor),
+                end=end,
+                error=self._failure(tape.error) if end == "error" and tape.error else None,
             ),
         )
 
