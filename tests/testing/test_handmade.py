@@ -40,7 +40,8 @@ async def replaying(
 
 
 async def test_client_version_too_old() -> None:
-    """Docker 29.0 (API 1.52, minimum 1.44) refusing a client pinned to 1.41."""
+    """Docker 29.0 (API 1.52, minimum 1.44) refusing a client pinned to 1.41, in plain text
+    (``text/plain``, as Docker 28.5 refuses a too-old client; a too-new one gets JSON)."""
     async with replaying("version-too-old", api_version="1.41") as docker:
         with pytest.raises(APIVersionError) as caught:
             await docker.system.version()

@@ -18,6 +18,16 @@ fields are gone in both, as 1.52 dropped them.
 
 ``docker-29.0-version-too-old``: a client pinned to API 1.41 against 29.0, whose minimum is
 1.44 (the default for 29.0-29.2).
+
+Checked against Docker 28.5 (API 1.51) live: the same headers on every answer (``/_ping``'s
+``Builder-Version``, ``Swarm``, ``Cache-Control``, ``Pragma``; ``Docker-Experimental`` and
+``Ostype`` elsewhere), the same container-inspect, network, logs and 404 shapes, the same event
+attributes; 28.5 logs a stopped container's ``stop`` before its ``die`` (the cassettes had them
+the other way round, as Docker 20.10 does), and refuses a too-old client in plain text
+(``text/plain``, no ``Docker-Experimental``), not JSON. Its events answer ``application/json``
+whatever the ``Accept``: content negotiation of the event stream is 1.52's, and stays unchecked.
+What differs by design: 28.5 runs the graph-driver image store (``GraphDriver``, no
+``Descriptor``/``ImageManifestDescriptor``/``Storage``) and still sends the fields 1.52 dropped.
 """
 
 from __future__ import annotations
@@ -201,8 +211,8 @@ def assert_lifecycle_events(events: list[EventMessage], engine: Engine) -> None:
         "exec_die",
         "health_status: healthy",
         "kill",
+        "stop",  # logged before "die", as Docker 28.5 does (Docker 20.10: die, then stop)
         "die",
-        "stop",
         "destroy",
     ]
     assert all(isinstance(event, EventMessage) for event in events)
