@@ -374,7 +374,7 @@ def _add_build_arguments(build: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto (tty on a terminal, else plain)",
     )
-    build.add_argument("context", metavar="PATH", help="the build context directory")
+    build.add_argument("build_context", metavar="PATH", help="the build context directory")
 
 
 def _add_run_arguments(run_parser: argparse.ArgumentParser) -> None:
@@ -717,7 +717,7 @@ async def cmd_build(args: argparse.Namespace, docker: DockerClient, console: Con
         else PlainBuildView(console.err)
     )
     stream = docker.build_events(
-        args.context,
+        args.build_context,
         dockerfile=args.file,
         tags=args.tag,
         buildargs=dict(args.build_arg) or None,
