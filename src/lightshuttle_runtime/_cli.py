@@ -26,6 +26,7 @@ import msgspec
 
 from . import __version__
 from ._cli_build import PlainBuildView, TtyBuildView
+from ._cli_registry import PlainProgressView, add_registry_commands
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
 from ._discovery import find_engine
@@ -308,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    add_registry_commands(command, env_pair)
+
     inspect = command("inspect", cmd_inspect, "print a container's status, or its inspect JSON")
     inspect.add_argument(
         "--format",
@@ -530,16 +533,14 @@ class Console:
     def pull_progress(self, image: str) -> Callable[[ProgressMessage], None]:
         """A pull progress callback: one stderr line per layer and status (not one per
         progress-bar update), after a first line naming ``image``."""
-        seen: set[tuple[str | None, str | None]] = set()
+        view = PlainProgressView(self.err, prefix=f"  {self.down} ")
+        started: list[bool] = []
 
         def show(message: ProgressMessage) -> None:
-            if not seen:
+            if not started:
                 self.note(f"{self.down} pulling {image} (not on the engine yet)")
-            key = (message.id, message.status)
-            if message.status and key not in seen:
-                where = f"{message.id}: " if message.id else ""
-                self.note(f"  {self.down} {where}{message.status}")
-            seen.add(key)
+                started.append(True)
+            view.show(message)
 
         return show
 

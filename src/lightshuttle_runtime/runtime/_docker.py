@@ -12,14 +12,17 @@ from typing import Literal, Self
 import anyio
 
 from .._client import DockerClient
+from .._credentials import registry_of
 from .._errors import (
     APIVersionError,
     ConflictError,
     DockerConnectionError,
     DockerError,
     NotFoundError,
+    RegistryAuthError,
     StreamInterruptedError,
 )
+from .._reference import parse_reference
 from .._resource import AsyncResource
 from .._stream import EngineStream
 from .._streams import StampedFrame
@@ -114,7 +117,10 @@ class DockerRuntime:
 
         Raises:
             InvalidSpecError: the spec is invalid (nothing was sent).
-            ImagePullError: the image is missing and the pull failed.
+            ImagePullError: the image is missing and the pull failed (its ``registry`` and
+                ``auth_refused`` say where and whether credentials were the problem). The
+                pull uses the client's credentials (``DOCKER_AUTH_CONFIG``, ``config.json``,
+                credential helpers).
             BuildError: the image could not be built (with the builder's message and step).
             StartError: create or start failed (e.g. the name is in use).
             ProjectNetworkError: the project's network could not be made (a network of
@@ -150,11 +156,17 @@ class DockerRuntime:
         except ImagePullError as exc:
             if not isinstance(exc.__cause__, NotFoundError):
                 raise
-        with _translated(ImagePullError, f"pulling image {image!r}"):
-            async with self.client.images.pull(image) as progress:
-                async for message in progress:
-                    if self._on_pull_progress is not None:
-                        self._on_pull_progress(message)
+        try:
+            with _translated(ImagePullError, f"pulling image {image!r}"):
+                async with self.client.images.pull(image) as progress:
+                    async for message in progress:
+                        if self._on_pull_progress is not None:
+                            self._on_pull_progress(message)
+        except ImagePullError as exc:
+            cause = exc.__cause__
+            exc.registry = registry_of(parse_reference(image).repository)
+            exc.auth_refused = isinstance(cause, RegistryAuthError)
+            raise
 
     async def stop(self, container_id: ContainerId, grace: timedelta) -> None:
         """``POST /containers/{id}/stop`` with ``t`` = ``grace`` rounded up to whole seconds.

@@ -39,7 +39,25 @@ class InvalidSpecError(ContainerRuntimeError, ValueError):
 
 
 class ImagePullError(ContainerRuntimeError):
-    """The image is not present and could not be pulled."""
+    """The image is not present and could not be pulled.
+
+    The message names the image and, when the registry refused the credentials or wanted some
+    (the cause is a :class:`~lightshuttle_runtime.RegistryAuthError`) or they could not be
+    looked up (:class:`~lightshuttle_runtime.CredentialsError`), the registry and what to do;
+    never a credential.
+
+    Attributes:
+        registry: the registry's credential key (``127.0.0.1:5443``,
+            ``https://index.docker.io/v1/``), when the image name could be parsed.
+        auth_refused: whether the registry refused the credentials or wanted some.
+    """
+
+    def __init__(
+        self, message: str, *, registry: str | None = None, auth_refused: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.registry = registry
+        self.auth_refused = auth_refused
 
 
 class BuildError(ContainerRuntimeError):
