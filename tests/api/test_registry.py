@@ -20,6 +20,8 @@ Engine differences met here (README, features by engine):
   layer``/``Download complete`` per layer, no byte counts, no digest line;
 - a refused login: 500 on all three, naming the registry (Docker 28.5 reports the plain-HTTP
   fallback's 400 instead of the 401);
+- a pull with a wrong password: Docker 20.10 500 and Docker 28.5 401 before the stream, Podman
+  in-band; a push: in-band on all three;
 - Podman reads ``registries.conf.d`` (the plain registry's ``insecure``) when its service
   starts: a service started before the entry was written cannot use ``127.0.0.1:5000``.
 """
@@ -242,6 +244,8 @@ async def test_a_pull_with_a_wrong_password_is_refused(
         await drain(docker.images.pull(f"{TLS}/ls-reg/{engine.name}-none-{run_id}:v1", auth=wrong))
     assert caught.value.registry == TLS
     assert "refused the credentials sent" in str(caught.value)
+    # Docker 20.10 answers 500 before the stream, Docker 28.5 401, Podman in-band.
+    assert caught.value.status == {"docker": 500, "docker28": 401, "podman": None}[engine.name]
     assert wrong.password not in str(caught.value) and wrong.password not in repr(caught.value)
 
 
