@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import httpx
@@ -129,6 +129,9 @@ class DockerClient(AsyncResource):
             (default: a :class:`~lightshuttle_runtime.CredentialStore` reading
             ``DOCKER_AUTH_CONFIG``, ``DOCKER_CONFIG``/``~/.docker/config.json`` and its
             credential helpers, as the Docker CLI does).
+        ssh_options: extra arguments for ``ssh`` on ``ssh://`` addresses, placed before the
+            host (``["-i", "~/.ssh/engine_key", "-o", "UserKnownHostsFile=/etc/hosts_keys"]``);
+            ``~/.ssh/config`` applies as always.
 
     Raises:
         UnsupportedHostError: the address is malformed, or no built-in transport reaches its
@@ -153,6 +156,7 @@ class DockerClient(AsyncResource):
         transport_kind: TransportKind = "native",
         max_connections: int = 10,
         credentials: CredentialStore | None = None,
+        ssh_options: Sequence[str] = (),
     ) -> None:
         if transport_kind not in TRANSPORT_KINDS:
             raise InvalidArgumentError(
@@ -180,6 +184,8 @@ class DockerClient(AsyncResource):
                 transport_kind,
                 max_connections,
                 tls if isinstance(tls, ssl.SSLContext) else None,
+                connect_timeout=connect_timeout,
+                ssh_options=ssh_options,
             )
         self._session = EngineSession(
             transport,
@@ -288,6 +294,9 @@ def _default_transport(
     kind: TransportKind,
     max_connections: int,
     ssl_context: ssl.SSLContext | None,
+    *,
+    connect_timeout: float | None = None,
+    ssh_options: Sequence[str] = (),
 ) -> httpx.AsyncBaseTransport:
     if address.scheme == "tcp" and address.host is not None and address.port is not None:
         if ssl_context is None and address.tls is not None:
@@ -302,16 +311,49 @@ def _default_transport(
                 path_prefix=address.path or "",
                 max_connections=max_connections,
             )
+    if address.scheme == "ssh" and address.host is not None and address.path:
+        from ._transports._ssh import SSHForwardTransport, forward_command
+
+        host, remote = address.host, address.path
+
+        def command(local: str) -> list[str]:
+            return forward_command(
+                host,
+                local,
+                remote,
+                user=address.user,
+                port=address.port,
+                connect_timeout=connect_timeout,
+                options=ssh_options,
+            )
+
+        return SSHForwardTransport(
+            lambda local: _unix_transport(local, kind, max_connections),
+            command,
+            start_timeout=(connect_timeout or 30.0) + 5.0,
+        )
     if address.socket_path is None:
         raise UnsupportedHostError(
             f"engine address {address.url} (from {address.source}): the {kind} transport "
             f"cannot reach {address.scheme}:// yet"
             + (" (transport_kind='httpx' can)" if address.scheme == "tcp" else "")
+            + (
+                " (give the remote engine socket as the URL's path to forward to it: "
+                "ssh://host/var/run/docker.sock)"
+                if address.scheme == "ssh"
+                else ""
+            )
         )
+    return _unix_transport(address.socket_path, kind, max_connections)
+
+
+def _unix_transport(
+    path: str, kind: TransportKind, max_connections: int
+) -> httpx.AsyncBaseTransport:
     if kind == "native":
         from ._transports import UnixSocketTransport
 
-        return UnixSocketTransport(address.socket_path, max_connections=max_connections)
+        return UnixSocketTransport(path, max_connections=max_connections)
     from ._transports._httpx import httpx_transport
 
-    return httpx_transport(address.socket_path, max_connections=max_connections)
+    return httpx_transport(path, max_connections=max_connections)

@@ -21,6 +21,7 @@ __all__ = [
     "EngineError",
     "EngineNotFoundError",
     "EngineRefusedError",
+    "EngineSSHError",
     "EngineTLSError",
     "EngineUnreachableError",
     "InvalidArgumentError",
@@ -176,6 +177,39 @@ class EngineTLSError(DockerConnectionError):
         super().__init__(message, method=method, path=path)
         self.address = address
         self.reason = reason
+
+
+class EngineSSHError(DockerConnectionError):
+    """``ssh`` could not give a connection to an ``ssh://`` engine.
+
+    Attributes:
+        address: the engine address (``ssh://user@host:port[/socket]``).
+        reason: ``"host-key-unknown"`` (not in known_hosts: ssh never accepts one unseen),
+            ``"host-key-changed"``, ``"auth-refused"`` (no key the server accepts; ssh never
+            prompts), ``"no-docker"`` (no ``docker`` on the remote PATH for dial-stdio),
+            ``"ssh-missing"`` (no ``ssh`` binary here), ``"refused"``, ``"unreachable"``,
+            ``"timeout"``, ``"forward-failed"`` (the remote socket could not be forwarded) or
+            ``"exited"`` (ssh ended for another reason).
+        stderr: the tail of what ssh printed.
+        command: the ssh command line that was run.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        address: str,
+        reason: str,
+        stderr: str = "",
+        command: str = "",
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.address = address
+        self.reason = reason
+        self.stderr = stderr
+        self.command = command
 
 
 class SocketPermissionError(DockerConnectionError):

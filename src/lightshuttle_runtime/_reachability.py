@@ -12,9 +12,11 @@ import socket
 import ssl
 
 from ._discovery import GIVEN_CONTEXT, EngineAddress
+from ._transports._ssh import SSHFailure
 from ._errors import (
     DockerConnectionError,
     EngineRefusedError,
+    EngineSSHError,
     EngineTLSError,
     EngineUnreachableError,
 )
@@ -94,9 +96,11 @@ def _tls_hint(address: EngineAddress) -> str:
 def explain(
     exc: BaseException, address: EngineAddress, method: str | None, path: str | None
 ) -> DockerConnectionError:
-    """The typed error for a failure to connect to ``address`` (``tcp://``)."""
+    """The typed error for a failure to connect to ``address`` (``tcp://`` or ``ssh://``)."""
     where = address.url
     for cause in _chain(exc):
+        if isinstance(cause, SSHFailure):
+            return ssh_error(cause, address, method, path)
         if isinstance(cause, ssl.SSLCertVerificationError):
             return _verify_error(cause, address, method, path)
         if isinstance(cause, ssl.SSLError):
@@ -220,6 +224,65 @@ def _reset(address: EngineAddress, method: str | None, path: str | None) -> Engi
         "trusts (its --tlscacert)",
         address=address.url,
         reason="client-certificate-refused",
+        method=method,
+        path=path,
+    )
+
+
+def _ssh_target(address: EngineAddress) -> str:
+    host = f"[{address.host}]" if address.host and ":" in address.host else address.host
+    return f"{host}:{address.port}" if address.port is not None else f"{host}"
+
+
+def _ssh_advice(reason: str, address: EngineAddress) -> str:
+    target = _ssh_target(address)
+    port = f"-p {address.port} " if address.port is not None else ""
+    user = f"{address.user}@" if address.user else ""
+    return {
+        "host-key-unknown": (
+            f"the host key of {target} is not in known_hosts, and ssh never accepts a key it "
+            "has not seen: check its fingerprint and add it to ~/.ssh/known_hosts (e.g. "
+            f"`ssh-keyscan {port}{address.host} >> ~/.ssh/known_hosts`, or connect once with "
+            f"`ssh {port}{user}{address.host}`)"
+        ),
+        "host-key-changed": (
+            f"the host key of {target} differs from the one in known_hosts: if the host was "
+            "reinstalled, remove the old key (`ssh-keygen -R`) and add the new one; otherwise "
+            "someone may be intercepting the connection"
+        ),
+        "auth-refused": (
+            f"{target} refused every key offered (ssh never prompts for a password): load the "
+            "key in ssh-agent or name it as IdentityFile in ~/.ssh/config"
+        ),
+        "no-docker": (
+            f"there is no `docker` on the PATH of {target}, which `docker system dial-stdio` "
+            "needs: install the docker CLI there, or give the remote engine socket as the URL's "
+            "path (ssh://host/run/podman/podman.sock) to forward to it"
+        ),
+        "ssh-missing": (
+            "there is no `ssh` on this machine's PATH: install OpenSSH's client "
+            "(openssh-client)"
+        ),
+        "refused": f"nothing accepts ssh connections at {target} (connection refused)",
+        "unreachable": f"{target} cannot be reached (the name does not resolve, or no route)",
+        "timeout": f"ssh to {target} timed out",
+        "forward-failed": f"ssh could not forward to the engine socket {address.path} on {target}",
+    }.get(reason, f"ssh to {target} ended")
+
+
+def ssh_error(
+    failure: SSHFailure, address: EngineAddress, method: str | None, path: str | None
+) -> EngineSSHError:
+    """The typed error for ssh's failure, its stderr's tail at the end."""
+    stderr = " ".join(failure.stderr.split())
+    said = f"; ssh said: {stderr}" if stderr else ""
+    return EngineSSHError(
+        f"cannot reach the engine at {address.url}: {_ssh_advice(failure.reason, address)}"
+        f"{said}",
+        address=address.url,
+        reason=failure.reason,
+        stderr=failure.stderr,
+        command=failure.command,
         method=method,
         path=path,
     )

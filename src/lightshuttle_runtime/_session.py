@@ -407,7 +407,7 @@ class EngineSession:
     def connection_error(self, exc: Exception, method: str, path: str) -> DockerError:
         """Explain why the engine's socket could not be used, naming the path."""
         sock = self.socket_path
-        if sock is None and self.address is not None and self.address.scheme == "tcp":
+        if self.address is not None and self.address.scheme in ("tcp", "ssh"):
             from ._reachability import explain
 
             return explain(exc, self.address, method, path)
