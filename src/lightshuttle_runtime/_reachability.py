@@ -12,7 +12,6 @@ import socket
 import ssl
 
 from ._discovery import GIVEN_CONTEXT, EngineAddress
-from ._transports._ssh import SSHFailure
 from ._errors import (
     DockerConnectionError,
     EngineRefusedError,
@@ -20,6 +19,7 @@ from ._errors import (
     EngineTLSError,
     EngineUnreachableError,
 )
+from ._transports._ssh import SSHFailure
 
 __all__ = ["TLS_REQUIRED_ANSWER", "explain", "tls_failed", "tls_required"]
 
@@ -82,8 +82,6 @@ def _reset_by_peer(cause: BaseException) -> bool:
         and cause.__cause__ is None
         and cause.__context__ is None
     )
-
-
 
 
 def _tls_hint(address: EngineAddress) -> str:
@@ -260,8 +258,7 @@ def _ssh_advice(reason: str, address: EngineAddress) -> str:
             "path (ssh://host/run/podman/podman.sock) to forward to it"
         ),
         "ssh-missing": (
-            "there is no `ssh` on this machine's PATH: install OpenSSH's client "
-            "(openssh-client)"
+            "there is no `ssh` on this machine's PATH: install OpenSSH's client (openssh-client)"
         ),
         "refused": f"nothing accepts ssh connections at {target} (connection refused)",
         "unreachable": f"{target} cannot be reached (the name does not resolve, or no route)",
@@ -277,8 +274,7 @@ def ssh_error(
     stderr = " ".join(failure.stderr.split())
     said = f"; ssh said: {stderr}" if stderr else ""
     return EngineSSHError(
-        f"cannot reach the engine at {address.url}: {_ssh_advice(failure.reason, address)}"
-        f"{said}",
+        f"cannot reach the engine at {address.url}: {_ssh_advice(failure.reason, address)}{said}",
         address=address.url,
         reason=failure.reason,
         stderr=failure.stderr,

@@ -144,7 +144,7 @@ def classify_ssh_failure(stderr: str, returncode: int | None) -> str:
     text = stderr.lower()
     if "remote host identification has changed" in text:
         return "host-key-changed"
-    if "host key verification failed" in text or "no " in text and "host key is known" in text:
+    if "host key verification failed" in text or "host key is known" in text:
         return "host-key-unknown"
     if "permission denied" in text and returncode == 255:
         return "auth-refused"
@@ -295,7 +295,7 @@ class SSHForwardTransport(httpx.AsyncBaseTransport):
         inner = await self._ensure(request)
         try:
             return await inner.handle_async_request(request)
-        except httpx.TransportError as exc:
+        except httpx.TransportError:
             # ssh keeps running when the remote socket cannot be opened: it says so on stderr
             # ("open failed") and resets the local connection.
             said = await self._stderr_so_far()
