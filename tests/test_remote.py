@@ -19,7 +19,6 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import anyio
@@ -33,15 +32,7 @@ from lightshuttle_runtime import (
     TLSConfig,
     TransportKind,
 )
-from lightshuttle_runtime.runtime import (
-    ContainerNotFoundError,
-    ContainerSpec,
-    DockerRuntime,
-    HealthcheckSpec,
-    Healthy,
-    LogStream,
-    Stopped,
-)
+from tests.round_trip import round_trip
 
 pytestmark = [pytest.mark.anyio, pytest.mark.live]
 
@@ -127,45 +118,7 @@ def unique(prefix: str = "ls-reach") -> str:
 
 async def test_round_trip(client: DockerClient, remote: Remote) -> None:
     """Start with a health check, wait until healthy, follow logs, exec, stop, remove."""
-    runtime = DockerRuntime(client)
-    name = unique()
-    spec = ContainerSpec(
-        name=name,
-        image=IMAGE,
-        command=[
-            "sh",
-            "-c",
-            'trap "echo bye; exit 0" TERM; echo hello; touch /tmp/ready; '
-            "while true; do sleep 0.1; done",
-        ],
-        healthcheck=HealthcheckSpec(
-            test="test -f /tmp/ready",
-            interval=timedelta(milliseconds=200),
-            timeout=timedelta(seconds=5),
-            retries=3,
-        ),
-    )
-    try:
-        with anyio.fail_after(LIMIT):
-            container = await runtime.start(spec)
-            await runtime.wait_healthy(container, timedelta(seconds=LIMIT))
-            assert await runtime.inspect(container) == Healthy()
-            async with runtime.logs(container, follow=True) as logs:
-                first = await logs.__anext__()
-                assert (first.stream, first.data) == (LogStream.STDOUT, b"hello\n")
-                result = await client.exec.run(container, ["sh", "-c", "echo out; echo err >&2"])
-                assert (result.exit_code, result.stdout, result.stderr) == (0, b"out\n", b"err\n")
-                await runtime.stop(container, timedelta(seconds=10))
-                # The follow stream ends with the container (not left early).
-                rest = b"".join([chunk.data async for chunk in logs])
-            assert rest.endswith(b"bye\n")
-            assert await runtime.inspect(container) == Stopped(0)
-            await runtime.remove(name)
-            with pytest.raises(ContainerNotFoundError):
-                await runtime.inspect(container)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await runtime.remove(name)
+    await round_trip(client, unique())
 
 
 async def test_ping_and_version(client: DockerClient, remote: Remote) -> None:

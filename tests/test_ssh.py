@@ -13,7 +13,6 @@ import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import anyio
@@ -28,14 +27,7 @@ from lightshuttle_runtime._transports._ssh import (
     dial_stdio_command,
     forward_command,
 )
-from lightshuttle_runtime.runtime import (
-    ContainerSpec,
-    DockerRuntime,
-    HealthcheckSpec,
-    Healthy,
-    LogStream,
-    Stopped,
-)
+from tests.round_trip import round_trip
 
 pytestmark = pytest.mark.anyio
 
@@ -206,41 +198,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.live
 async def test_round_trip(client: DockerClient) -> None:
-    runtime = DockerRuntime(client)
-    name = f"ls-reach-ssh-{uuid.uuid4().hex[:10]}"
-    spec = ContainerSpec(
-        name=name,
-        image=IMAGE,
-        command=[
-            "sh",
-            "-c",
-            'trap "echo bye; exit 0" TERM; echo hello; touch /tmp/ready; '
-            "while true; do sleep 0.1; done",
-        ],
-        healthcheck=HealthcheckSpec(
-            test="test -f /tmp/ready",
-            interval=timedelta(milliseconds=200),
-            timeout=timedelta(seconds=5),
-            retries=3,
-        ),
-    )
-    try:
-        with anyio.fail_after(LIMIT):
-            container = await runtime.start(spec)
-            await runtime.wait_healthy(container, timedelta(seconds=LIMIT))
-            assert await runtime.inspect(container) == Healthy()
-            async with runtime.logs(container, follow=True) as logs:
-                first = await logs.__anext__()
-                assert (first.stream, first.data) == (LogStream.STDOUT, b"hello\n")
-                result = await client.exec.run(container, ["sh", "-c", "echo out; echo err >&2"])
-                assert (result.exit_code, result.stdout, result.stderr) == (0, b"out\n", b"err\n")
-                await runtime.stop(container, timedelta(seconds=10))
-                rest = b"".join([chunk.data async for chunk in logs])
-            assert rest.endswith(b"bye\n")
-            assert await runtime.inspect(container) == Stopped(0)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await runtime.remove(name)
+    await round_trip(client, f"ls-reach-ssh-{uuid.uuid4().hex[:10]}")
 
 
 @pytest.mark.live
