@@ -3,7 +3,11 @@ ssh): start with a health check, wait until healthy, follow the logs, exec, stop
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -18,7 +22,10 @@ from lightshuttle_runtime.runtime import (
     LogStream,
     Stopped,
 )
+from lightshuttle_runtime.testing import CassetteTransport
+from lightshuttle_runtime.testing.pytest_plugin import cassette_test_name, record_mode
 
+TESTS = Path(__file__).parent
 IMAGE = "busybox:local"
 #: Seconds the whole round trip may take.
 LIMIT = 60
@@ -64,3 +71,47 @@ async def round_trip(client: DockerClient, name: str) -> None:
     finally:
         with anyio.CancelScope(shield=True):
             await runtime.remove(name)
+
+
+@asynccontextmanager
+async def recorded_client(
+    request: pytest.FixtureRequest,
+    variant: str,
+    host: str,
+    *,
+    replay: bool,
+    anyio_backend: str,
+    **live: Any,
+) -> AsyncIterator[DockerClient]:
+    """A client of ``host`` through this test's cassette
+    (``tests/cassettes/<module>/<test>[<variant>].json``): replaying it (no engine), recording
+    it live when pytest runs with ``--docker-record-mode`` (asyncio only), else plainly live.
+    ``live`` is passed to the live ``DockerClient`` (``tls=``, ``ssh_options=``...)."""
+    module = request.node.path.relative_to(TESTS).with_suffix("")
+    name = cassette_test_name(request.node, exclude=("anyio_backend", "variant"))
+    path = TESTS / "cassettes" / module / f"{name}[{variant}].json"
+    cassette: CassetteTransport | None = None
+    if replay:
+        if not path.exists():
+            pytest.skip(f"no cassette {path.relative_to(TESTS.parent)} yet: record it live")
+        cassette = CassetteTransport(path, save_on_close=False)
+    else:
+        mode = record_mode(request.config)
+        if mode != "none" and anyio_backend == "asyncio":
+            cassette = CassetteTransport(
+                path,
+                record_mode=mode,
+                transport=lambda: DockerClient(host, **live).transport,
+                save_on_close=False,
+            )
+    if cassette is not None:
+        async with DockerClient(host, transport=cassette) as client:
+            yield client
+        # Reached only when the block passed (this runs inside the test, before its report).
+        if cassette.recording:
+            cassette.save()
+        else:
+            cassette.assert_all_played()
+    else:
+        async with DockerClient(host, **live) as client:
+            yield client

@@ -32,9 +32,9 @@ from lightshuttle_runtime import (
     TLSConfig,
     TransportKind,
 )
-from tests.round_trip import round_trip
+from tests.round_trip import recorded_client, round_trip
 
-pytestmark = [pytest.mark.anyio, pytest.mark.live]
+pytestmark = pytest.mark.anyio
 
 TLS_DIR = Path(os.environ.get("LS_TLS_DIR", "/etc/lightshuttle-tls"))
 DOCKER_TLS_HOST = os.environ.get("LS_DOCKER_TLS_HOST", "tcp://127.0.0.1:2376")
@@ -116,11 +116,13 @@ def unique(prefix: str = "ls-reach") -> str:
 # -- the round trip ----------------------------------------------------------------------------
 
 
+@pytest.mark.live
 async def test_round_trip(client: DockerClient, remote: Remote) -> None:
     """Start with a health check, wait until healthy, follow logs, exec, stop, remove."""
     await round_trip(client, unique())
 
 
+@pytest.mark.live
 async def test_ping_and_version(client: DockerClient, remote: Remote) -> None:
     info = await client.system.ping()
     assert info.api_version
@@ -133,6 +135,7 @@ async def test_ping_and_version(client: DockerClient, remote: Remote) -> None:
 # -- finding a TCP engine by the environment and by a context -----------------------------------
 
 
+@pytest.mark.live
 async def test_tls_from_the_environment(
     docker_tls: Remote, kind: TransportKind, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,6 +147,7 @@ async def test_tls_from_the_environment(
         assert (await docker.system.ping()).api_version
 
 
+@pytest.mark.live
 async def test_tls_from_a_context_store(
     docker_tls: Remote, kind: TransportKind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -169,6 +173,7 @@ async def test_tls_from_a_context_store(
         assert (await docker.system.ping()).api_version
 
 
+@pytest.mark.live
 async def test_an_ssl_context_is_used_as_is(docker_tls: Remote, kind: TransportKind) -> None:
     context = good_tls().ssl_context()
     async with DockerClient(docker_tls.host, tls=context, transport_kind=kind) as docker:
@@ -221,6 +226,7 @@ async def self_signed(directory: Path) -> tuple[str, str]:
     return str(cert), str(key)
 
 
+@pytest.mark.live
 async def test_a_wrong_ca_is_named(docker_tls: Remote, kind: TransportKind, tmp_path: Path) -> None:
     other_ca, _ = await self_signed(tmp_path)
     tls = TLSConfig(other_ca, str(TLS_DIR / "cert.pem"), str(TLS_DIR / "key.pem"))
@@ -230,6 +236,7 @@ async def test_a_wrong_ca_is_named(docker_tls: Remote, kind: TransportKind, tmp_
     assert docker_tls.host in str(error) and other_ca in str(error)
 
 
+@pytest.mark.live
 async def test_a_missing_client_certificate_says_so(
     docker_tls: Remote, kind: TransportKind
 ) -> None:
@@ -239,6 +246,7 @@ async def test_a_missing_client_certificate_says_so(
     assert "cert.pem" in str(error) and docker_tls.host in str(error)
 
 
+@pytest.mark.live
 async def test_a_refused_client_certificate_says_so(
     docker_tls: Remote, kind: TransportKind, tmp_path: Path
 ) -> None:
@@ -250,6 +258,7 @@ async def test_a_refused_client_certificate_says_so(
     assert error.reason == "client-certificate-refused"
 
 
+@pytest.mark.live
 async def test_a_host_name_the_certificate_does_not_list(
     docker_tls: Remote, kind: TransportKind
 ) -> None:
@@ -270,6 +279,7 @@ async def test_a_host_name_the_certificate_does_not_list(
     assert error.reason == "hostname-mismatch"
 
 
+@pytest.mark.live
 async def test_plain_http_to_the_tls_port(docker_tls: Remote, kind: TransportKind) -> None:
     error = await _ping_error(docker_tls.host, False, kind)
     assert isinstance(error, EngineTLSError), error
@@ -277,6 +287,7 @@ async def test_plain_http_to_the_tls_port(docker_tls: Remote, kind: TransportKin
     assert "DOCKER_TLS_VERIFY" in str(error)
 
 
+@pytest.mark.live
 async def test_tls_to_the_plain_port(kind: TransportKind) -> None:
     _need(Remote("podman-tcp", PODMAN_TCP_HOST, None))
     if not (TLS_DIR / "ca.pem").exists():
@@ -293,6 +304,7 @@ def _free_port() -> int:
     return port
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
 async def test_connection_refused(kind: TransportKind, tls: bool) -> None:
     host = f"tcp://127.0.0.1:{_free_port()}"
@@ -302,7 +314,40 @@ async def test_connection_refused(kind: TransportKind, tls: bool) -> None:
     assert error.address == host and host in str(error)
 
 
+@pytest.mark.live
 async def test_a_name_that_does_not_resolve(kind: TransportKind) -> None:
     error = await _ping_error("tcp://ls-no-such-host.invalid:2375", False, kind)
     assert isinstance(error, EngineUnreachableError), error
     assert "ls-no-such-host.invalid" in str(error)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param("docker-tls", marks=pytest.mark.live),
+        "docker-tls-replay",
+        pytest.param("podman-tcp", marks=pytest.mark.live),
+        "podman-tcp-replay",
+    ],
+)
+async def test_recorded_round_trip(
+    variant: str, request: pytest.FixtureRequest, anyio_backend: str
+) -> None:
+    """The round trip live (recorded with ``--docker-record-mode``), and replayed offline from
+    its cassette (fixed container names, as every recorded test)."""
+    endpoint, replay = variant.removesuffix("-replay"), variant.endswith("-replay")
+    tls = endpoint == "docker-tls"
+    host = DOCKER_TLS_HOST if tls else PODMAN_TCP_HOST
+    if not replay:
+        _need(Remote(endpoint, host, good_tls() if tls else None))
+    live_tls: TLSConfig | bool = good_tls() if tls and not replay else False
+    async with recorded_client(
+        request,
+        endpoint,
+        host,
+        replay=replay,
+        anyio_backend=anyio_backend,
+        tls=live_tls,
+        transport_kind="httpx",
+    ) as client:
+        await round_trip(client, f"ls-reach-rt-{endpoint}")

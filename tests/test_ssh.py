@@ -27,7 +27,7 @@ from lightshuttle_runtime._transports._ssh import (
     dial_stdio_command,
     forward_command,
 )
-from tests.round_trip import round_trip
+from tests.round_trip import recorded_client, round_trip
 
 pytestmark = pytest.mark.anyio
 
@@ -300,3 +300,27 @@ async def test_the_client_works_again_after_ssh_ended(engine_socket: str, sshd: 
 
 def test_transport_type_is_httpx_base() -> None:
     assert issubclass(SSHForwardTransport, httpx.AsyncBaseTransport)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param("docker", marks=pytest.mark.live),
+        "docker-replay",
+        pytest.param("podman", marks=pytest.mark.live),
+        "podman-replay",
+    ],
+)
+async def test_recorded_round_trip(
+    variant: str, request: pytest.FixtureRequest, anyio_backend: str
+) -> None:
+    """The round trip over ssh live (recorded with ``--docker-record-mode``), and replayed
+    offline from its cassette (fixed container names, as every recorded test)."""
+    engine, replay = variant.removesuffix("-replay"), variant.endswith("-replay")
+    if not replay and not _sshd_answers():
+        pytest.skip(f"no sshd letting us in at {SSH_TARGET}")
+    host = f"ssh://{SSH_TARGET}{SOCKETS[engine]}"
+    async with recorded_client(
+        request, engine, host, replay=replay, anyio_backend=anyio_backend, ssh_options=OPTIONS
+    ) as client:
+        await round_trip(client, f"ls-reach-rt-ssh-{engine}")
