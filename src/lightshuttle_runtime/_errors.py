@@ -26,6 +26,7 @@ __all__ = [
     "EngineUnreachableError",
     "InvalidArgumentError",
     "NotFoundError",
+    "PoolExhaustedError",
     "RegistryAuthError",
     "ServerError",
     "SocketNotFoundError",
@@ -242,6 +243,14 @@ class DockerTimeout(DockerError):
     ) -> None:
         super().__init__(message, method=method, path=path)
         self.timeout = timeout
+
+
+class PoolExhaustedError(DockerTimeout):
+    """Every connection of the client's pool stayed in use for the whole wait (the request
+    timeout): raise ``DockerClient(max_connections=...)`` or close streams no longer read.
+
+    ``timeout`` is the wait, in seconds.
+    """
 
 
 class EngineError(DockerError):

@@ -151,10 +151,13 @@ class EngineStream(AsyncResource, Generic[T]):
             self._finished = True
             await self.aclose()
             chunk = None
-        except httpx.TransportError as exc:
-            raise translate_transport_error(
+        except Exception as exc:
+            error = translate_transport_error(
                 exc, self._session, self._method, self._path, None, streaming=True
-            ) from exc
+            )
+            if error is None:
+                raise
+            raise error from exc
         try:
             self._items.extend(decoder.close() if chunk is None else decoder.feed(chunk))
         except DockerError as exc:

@@ -19,7 +19,7 @@ import pytest
 
 from lightshuttle_runtime._errors import InvalidArgumentError
 from lightshuttle_runtime._transports import UnixSocketTransport
-from lightshuttle_runtime.testing._fake_engine import (
+from lightshuttle_runtime.testing import (
     Behaviour,
     Close,
     FakeEngine,

@@ -14,7 +14,7 @@ import pytest
 
 from lightshuttle_runtime._transports import UnixSocketTransport
 from lightshuttle_runtime._transports._http11 import encode_chunk
-from lightshuttle_runtime.testing._fake_engine import Behaviour, Close, FakeEngine, Send
+from lightshuttle_runtime.testing import Behaviour, Close, FakeEngine, Send
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ import anyio
 import pytest
 
 from lightshuttle_runtime import DockerClient, DockerError
-from lightshuttle_runtime.testing._fake_engine import (
+from lightshuttle_runtime.testing import (
     Behaviour,
     Close,
     FakeEngine,

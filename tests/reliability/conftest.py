@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from lightshuttle_runtime import DockerClient
-from lightshuttle_runtime.testing._fake_engine import (
+from lightshuttle_runtime.testing import (
     Behaviour,
     FakeEngine,
     ReceivedRequest,

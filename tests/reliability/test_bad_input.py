@@ -49,7 +49,7 @@ from lightshuttle_runtime.runtime import (
     InvalidSpecError,
     PortSpec,
 )
-from lightshuttle_runtime.testing._fake_engine import (
+from lightshuttle_runtime.testing import (
     FakeEngine,
     respond,
     respond_json,

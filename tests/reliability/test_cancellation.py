@@ -16,7 +16,7 @@ import anyio
 import pytest
 
 from lightshuttle_runtime import DockerClient, EngineStream
-from lightshuttle_runtime.testing._fake_engine import FakeEngine, slow, stall_mid_stream
+from lightshuttle_runtime.testing import FakeEngine, slow, stall_mid_stream
 
 from .conftest import CONTAINER, Script, client_for, frame, open_fds
 

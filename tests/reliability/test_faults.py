@@ -30,7 +30,7 @@ from lightshuttle_runtime import (
 )
 from lightshuttle_runtime._transports import UnixSocketTransport
 from lightshuttle_runtime.models import ContainerCreateRequest, EventMessage
-from lightshuttle_runtime.testing._fake_engine import (
+from lightshuttle_runtime.testing import (
     Behaviour,
     Close,
     FakeEngine,

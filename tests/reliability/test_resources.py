@@ -19,7 +19,7 @@ import pytest
 
 from lightshuttle_runtime import DockerClient, NotFoundError
 from lightshuttle_runtime.models import ContainerCreateRequest
-from lightshuttle_runtime.testing._fake_engine import FakeEngine, stream_chunks
+from lightshuttle_runtime.testing import FakeEngine, stream_chunks
 from tests.conftest import Engine
 
 from .conftest import CONTAINER, Script, client_for, event, frame, open_fds

@@ -23,7 +23,7 @@ from lightshuttle_runtime import (
     SocketPermissionError,
 )
 from lightshuttle_runtime.runtime import DockerRuntime, EngineConnectError
-from lightshuttle_runtime.testing._fake_engine import FakeEngine
+from lightshuttle_runtime.testing import FakeEngine
 
 from .conftest import client_for
 

@@ -11,7 +11,7 @@ import anyio
 import anyio.abc
 import pytest
 
-from lightshuttle_runtime.testing._fake_engine import (
+from lightshuttle_runtime.testing import (
     Behaviour,
     FakeEngine,
     ReceivedRequest,

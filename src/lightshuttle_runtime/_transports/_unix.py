@@ -18,7 +18,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import anyio.lowlevel
@@ -459,6 +459,10 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
     engine closed mid-answer), ``httpx.LocalProtocolError`` (a request that cannot
     be encoded).
     """
+
+    #: :meth:`handle_async_request` never modifies the request it is given, so the session may
+    #: send the same (bodiless) request object again.
+    reuses_requests: ClassVar[bool] = True
 
     def __init__(
         self,
