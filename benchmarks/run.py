@@ -35,6 +35,9 @@ from ._report import Section, Target, write
 
 RESULTS = Path(__file__).parent / "results"
 SECTIONS = ("latency", "concurrency", "logs", "decoders", "list", "health", "footprint", "memory")
+#: Sections run only when named in --only: ``remote`` needs the TLS, tcp and ssh endpoints of
+#: ``scripts/engines-up``.
+OPTIONAL = ("remote",)
 
 
 #: section -> (module, function)
@@ -47,6 +50,7 @@ _RUNNERS = {
     "health": ("health", "run"),
     "footprint": ("footprint", "run"),
     "memory": ("memory", "run"),
+    "remote": ("remote", "run"),
 }
 
 
@@ -121,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run in seconds")
     parser.add_argument(
-        "--only", nargs="+", choices=SECTIONS, help="run only these sections (default: all)"
+        "--only",
+        nargs="+",
+        choices=SECTIONS + OPTIONAL,
+        help="run only these sections (default: all but remote, which runs only when named)",
     )
     parser.add_argument(
         "--out",

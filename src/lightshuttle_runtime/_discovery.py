@@ -71,8 +71,8 @@ class TLSConfig:
     """TLS towards a ``tcp://`` engine: the three PEM files of ``docker --tlsverify``.
 
     Attributes:
-        ca: the CA certificate the server's is checked against (``ca.pem``); ``None``: the
-            system's CAs.
+        ca: the CA certificate the server's is checked against (``ca.pem``), the only CA
+            trusted then; ``None``: the system's CAs.
         cert: the client certificate (``cert.pem``), or ``None`` to send none.
         key: the client certificate's private key (``key.pem``); needed with ``cert``.
         verify: check the server's certificate and host name (``False``: ``SkipTLSVerify``,
@@ -101,12 +101,16 @@ class TLSConfig:
                 "cert.pem and key.pem, or neither",
                 path=self.cert or self.key,
             )
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        # PROTOCOL_TLS_CLIENT verifies the server and its host name; the system's CAs are
+        # loaded only when no CA is given (a given CA is the only one trusted, as the CLI).
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         if not self.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        elif self.ca is not None:
+        elif self.ca is None:
+            context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+        else:
             _readable(self.ca, "CA certificate", self.source)
             try:
                 context.load_verify_locations(cafile=self.ca)
