@@ -27,6 +27,7 @@ import msgspec
 from . import __version__
 from ._cli_build import PlainBuildView, TtyBuildView
 from ._cli_registry import PlainProgressView, add_registry_commands
+from ._cli_interactive import add_attach_arguments, add_exec_arguments, cmd_attach, cmd_exec
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
 from ._discovery import find_engine
@@ -310,6 +311,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_registry_commands(command, env_pair)
+    add_exec_arguments(
+        command(
+            "exec",
+            cmd_exec,
+            "run a command in a running container (-i: this stdin to it; -t: a terminal)",
+            epilog="The exit status is the command's. `echo hi | ... exec -i NAME cat` ends "
+            "when stdin does.",
+        ),
+        env_pair,
+    )
+    add_attach_arguments(
+        command(
+            "attach",
+            cmd_attach,
+            "attach this terminal to a container's main process (its stdin, output, and TTY)",
+            epilog="The exit status is the container's exit code, or 0 after the detach keys.",
+        )
+    )
 
     inspect = command("inspect", cmd_inspect, "print a container's status, or its inspect JSON")
     inspect.add_argument(

@@ -415,9 +415,7 @@ class CredentialStore:
                 f"{program} {action} did not answer within {HELPER_TIMEOUT:g} s", registry=key
             ) from None
         except OSError as exc:
-            raise CredentialsError(
-                f"cannot run {program}: {exc.strerror}", registry=key
-            ) from None
+            raise CredentialsError(f"cannot run {program}: {exc.strerror}", registry=key) from None
         if returncode == 0:
             return stdout
         said = (stdout or stderr).decode("utf-8", "replace").strip()
