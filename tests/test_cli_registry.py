@@ -89,9 +89,7 @@ def test_registry_commands_parse() -> None:
     assert parser.parse_args(["logout"]).registry is None
     assert parser.parse_args(["save", "-o", "x.tar", "a", "b"]).images == ["a", "b"]
     assert parser.parse_args(["load", "-i", "x.tar"]).input == "x.tar"
-    assert parser.parse_args(["images", "--filter", "reference=a*"]).filter == [
-        ("reference", "a*")
-    ]
+    assert parser.parse_args(["images", "--filter", "reference=a*"]).filter == [("reference", "a*")]
 
 
 @pytest.mark.anyio

@@ -26,8 +26,8 @@ import msgspec
 
 from . import __version__
 from ._cli_build import PlainBuildView, TtyBuildView
-from ._cli_registry import PlainProgressView, add_registry_commands
 from ._cli_interactive import add_attach_arguments, add_exec_arguments, cmd_attach, cmd_exec
+from ._cli_registry import PlainProgressView, add_registry_commands
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
 from ._discovery import find_engine

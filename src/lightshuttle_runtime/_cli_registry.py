@@ -337,9 +337,7 @@ def add_registry_commands(
     )
     login.add_argument("-u", "--username")
     login.add_argument("-p", "--password", help="visible to other users: prefer --password-stdin")
-    login.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin"
-    )
+    login.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     login.add_argument("registry", nargs="?", metavar="REGISTRY", help="default docker.io")
 
     logout = command("logout", cmd_logout, "forget a registry's credentials")
