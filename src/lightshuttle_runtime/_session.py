@@ -42,7 +42,14 @@ from ._failures import FailureKind, failure_kind, typed_error
 if TYPE_CHECKING:
     from ._credentials import CredentialStore
 
-__all__ = ["EngineSession", "JSONObject", "QueryValue", "answer_type", "encode_query"]
+__all__ = [
+    "EngineSession",
+    "JSONObject",
+    "QueryValue",
+    "answer_type",
+    "convert_json",
+    "encode_query",
+]
 
 T = TypeVar("T")
 QueryValue = str | int | float | bool | None | Mapping[str, Any] | Sequence[str]
@@ -627,4 +634,20 @@ def decode_json(
         message = f"the engine's answer does not match {type_.__name__}: {exc}"
     except msgspec.DecodeError as exc:
         message = f"the engine's answer is not valid JSON: {exc}: {data[:200]!r}"
+    raise DecodeError(message, endpoint=f"{method} {path}", method=method, path=sent or path)
+
+
+def convert_json(
+    value: Any, type_: type[T], *, method: str, path: str, sent: str | None = None
+) -> T:
+    """:func:`decode_json` for an answer already decoded to plain values (one an endpoint
+    had to correct first).
+
+    Raises:
+        DecodeError: as :func:`decode_json`.
+    """
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError as exc:
+        message = f"the engine's answer does not match {type_.__name__}: {exc}"
     raise DecodeError(message, endpoint=f"{method} {path}", method=method, path=sent or path)

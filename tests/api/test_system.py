@@ -12,6 +12,7 @@ Docker 20.10 1.12, Docker 28.5 and Podman 4.3 1.24.
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from lightshuttle_runtime import (
@@ -22,6 +23,7 @@ from lightshuttle_runtime import (
 )
 from lightshuttle_runtime._config import API_VERSION_MIN, parse_version
 from tests.conftest import Engine, negotiated
+from tests.testing._scripted import Answer, ScriptedTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -113,3 +115,18 @@ async def test_an_endpoint_the_engine_lacks(docker: DockerClient, engine: Engine
     # A route no engine has: the router's 404, not a missing object
     with pytest.raises(EndpointNotFoundError, match="does not implement"):
         await docker.request("GET", "/lsapi/no-such-endpoint")
+
+
+async def test_df_takes_podmans_null_lists_as_left_out() -> None:
+    """Podman 4.3's ``/system/df`` sends ``"Ports": null`` and ``"Mounts": null`` for some
+    running containers (whose ``/containers/json`` entry has ``[]``); seen live."""
+    entry = {"Id": "c1", "Names": ["/web"], "Image": "busybox", "State": "running"}
+    body = msgspec.json.encode(
+        {"LayersSize": 0, "Containers": [{**entry, "Ports": None, "Mounts": None}]}
+    )
+    engine = ScriptedTransport({("GET", "/v1.41/system/df"): Answer(chunks=[body])})
+    async with DockerClient(transport=engine, api_version="1.41") as docker:
+        (container,) = (await docker.system.df()).containers or []
+        raw = await docker.system.df(raw=True)
+    assert (container.id, container.ports, container.mounts) == ("c1", [], [])
+    assert raw["Containers"][0]["Ports"] is None  # raw=True gives what the engine sent

@@ -8,7 +8,7 @@ from typing import Literal, overload
 
 from .._credentials import RegistryAuth, normalize_registry, raise_for_registry_auth
 from .._errors import DockerError
-from .._session import EngineSession, JSONObject, answer_type, decode_json
+from .._session import EngineSession, JSONObject, answer_type, convert_json, decode_json
 from ..models import LoginResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 
 __all__ = ["SystemAPI"]
@@ -93,9 +93,20 @@ class SystemAPI:
         Raises:
             DecodeError: the answer does not match :class:`SystemDataUsage`.
         """
-        return await self._session.request_json(
-            "GET", "/system/df", answer_type(SystemDataUsage, raw)
-        )
+        answer: JSONObject = await self._session.request_json("GET", "/system/df", JSONObject)
+        if raw:
+            return answer
+        # Podman 4.3 sends null for some containers' Ports and Mounts here (their
+        # /containers/json entry has []): a null is taken as the field left out.
+        containers = answer.get("Containers")
+        if isinstance(containers, list):
+            answer["Containers"] = [
+                {key: value for key, value in entry.items() if value is not None}
+                if isinstance(entry, dict)
+                else entry
+                for entry in containers
+            ]
+        return convert_json(answer, SystemDataUsage, method="GET", path="/system/df")
 
     async def login(
         self,
