@@ -12,10 +12,10 @@ exception that is in no row (a bug, a cancellation, one of our own errors) is no
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Final
+import sys
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
-import httpcore
 import httpx
 
 from ._errors import (
@@ -49,21 +49,18 @@ class FailureKind(enum.Enum):
     BROKEN = "broken"
 
 
-#: ``(exception class, kind)``, most specific first.
-FAILURES: Final[tuple[tuple[type[BaseException], FailureKind], ...]] = (
-    # httpx: every httpx transport (ours too) raises these
+_Rows = tuple[tuple[type[BaseException], FailureKind], ...]
+
+# httpx: every httpx transport (ours too) raises these
+_HTTPX_ROWS: Final[_Rows] = (
     (httpx.ConnectTimeout, FailureKind.CONNECT_TIMEOUT),
     (httpx.PoolTimeout, FailureKind.POOL_EXHAUSTED),
     (httpx.TimeoutException, FailureKind.TIMEOUT),
     (httpx.ConnectError, FailureKind.CONNECT),
     (httpx.TransportError, FailureKind.BROKEN),
-    # httpcore, when a transport does not map them to httpx's
-    (httpcore.ConnectTimeout, FailureKind.CONNECT_TIMEOUT),
-    (httpcore.PoolTimeout, FailureKind.POOL_EXHAUSTED),
-    (httpcore.TimeoutException, FailureKind.TIMEOUT),
-    (httpcore.ConnectError, FailureKind.CONNECT),
-    (httpcore.NetworkError, FailureKind.BROKEN),
-    (httpcore.ProtocolError, FailureKind.BROKEN),
+)
+
+_OTHER_ROWS: Final[_Rows] = (
     # the operating system's socket errors, when a transport lets them through
     (FileNotFoundError, FailureKind.CONNECT),
     (ConnectionRefusedError, FailureKind.CONNECT),
@@ -78,17 +75,60 @@ FAILURES: Final[tuple[tuple[type[BaseException], FailureKind], ...]] = (
     (HTTPProtocolError, FailureKind.BROKEN),
 )
 
+
+def _httpcore_rows() -> _Rows:
+    # httpcore, when a transport does not map them to httpx's. Imported here, not at the
+    # top: httpcore loads trio when trio is installed (about 100 ms), and only httpx's own
+    # transports need it (they import it themselves, before any of its errors can exist).
+    import httpcore
+
+    return (
+        (httpcore.ConnectTimeout, FailureKind.CONNECT_TIMEOUT),
+        (httpcore.PoolTimeout, FailureKind.POOL_EXHAUSTED),
+        (httpcore.TimeoutException, FailureKind.TIMEOUT),
+        (httpcore.ConnectError, FailureKind.CONNECT),
+        (httpcore.NetworkError, FailureKind.BROKEN),
+        (httpcore.ProtocolError, FailureKind.BROKEN),
+    )
+
+
+def _rows() -> _Rows:
+    """The table as far as it can matter now: without httpcore's rows while httpcore is not
+    imported (no exception of its can have been raised yet)."""
+    if "httpcore" in sys.modules:
+        return _HTTPX_ROWS + _httpcore_rows() + _OTHER_ROWS
+    return _HTTPX_ROWS + _OTHER_ROWS
+
+
+if TYPE_CHECKING:
+    #: ``(exception class, kind)``, most specific first: httpx's, httpcore's, the operating
+    #: system's, anyio's, our HTTP/1.1 framing's. Built on first access (it imports httpcore).
+    FAILURES: _Rows
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FAILURES":
+        table = _HTTPX_ROWS + _httpcore_rows() + _OTHER_ROWS
+        globals()["FAILURES"] = table
+        return table
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _BY_CLASS: dict[type[BaseException], FailureKind | None] = {}
 
 
 def failure_kind(exc: BaseException) -> FailureKind | None:
-    """The row of :data:`FAILURES` that ``exc`` falls under, or None (not a transport failure)."""
+    """The row of :data:`FAILURES` that ``exc`` falls under, or None (not a transport failure).
+
+    A class is looked up once and its answer kept: one looked up before httpcore was imported
+    is not one of httpcore's, so the answer stays right after it is.
+    """
     cls = type(exc)
     try:
         return _BY_CLASS[cls]
     except KeyError:
         pass
-    found = next((kind for row, kind in FAILURES if issubclass(cls, row)), None)
+    found = next((kind for row, kind in _rows() if issubclass(cls, row)), None)
     _BY_CLASS[cls] = found
     return found
 
