@@ -8,12 +8,36 @@ from datetime import datetime
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["Filters", "check_identifier", "check_name", "normalize_filters", "unix_time"]
+__all__ = [
+    "Filters",
+    "check_identifier",
+    "check_name",
+    "normalize_filters",
+    "only_the_request",
+    "unix_time",
+]
 
 #: ``filters`` as users give them: a name → values map (a single string is one value).
 Filters = Mapping[str, Sequence[str] | str | Mapping[str, bool]]
 
 _CONTAINER_NAME = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+
+
+def only_the_request(request: object, keywords: Mapping[str, tuple[object, object]]) -> None:
+    """Refuse keywords given beside a ready request model (they would be ignored).
+
+    Args:
+        keywords: ``{name: (value given, its default)}``.
+
+    Raises:
+        InvalidArgumentError: a keyword is not at its default.
+    """
+    given = [name for name, (value, default) in keywords.items() if value != default]
+    if given:
+        raise InvalidArgumentError(
+            f"give either a {type(request).__name__} or keywords that build it, not both "
+            f"({', '.join(given)} given beside it)"
+        )
 
 
 def check_name(name: str, *, what: str = "container name") -> str:

@@ -54,6 +54,11 @@ class ContainersAPI:
     ) -> ContainerCreateResponse:
         """``POST /containers/create``: create a container (not started).
 
+        Like every ``create``, it takes the API's request model (its body; the query
+        parameters ``name`` and ``platform`` as keywords). The body has too many fields for
+        keywords to build it: :class:`~lightshuttle_runtime.runtime.ContainerSpec` and
+        :meth:`DockerRuntime.start` are the short form.
+
         Args:
             config: ContainerConfig fields plus ``host_config`` and ``networking_config``.
             name: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``; the engine picks one when omitted.

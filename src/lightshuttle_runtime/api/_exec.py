@@ -17,7 +17,7 @@ from .._session import EngineSession, JSONObject, answer_type
 from .._stream import EngineStream
 from .._streams import STDERR, Frame
 from .._streams._logs import LogDecoder
-from .._validate import check_identifier
+from .._validate import check_identifier, only_the_request
 from ..models import ExecConfig, ExecCreateResponse, ExecInspect, ExecStartConfig
 
 __all__ = ["ExecAPI", "ExecResult"]
@@ -53,7 +53,7 @@ class ExecAPI:
     async def create(
         self,
         container: str,
-        cmd: Sequence[str],
+        cmd: Sequence[str] | ExecConfig,
         *,
         env: Mapping[str, str] | None = None,
         working_dir: str | None = None,
@@ -67,8 +67,12 @@ class ExecAPI:
     ) -> str:
         """``POST /containers/{id}/exec``: set up a command to run in a running container.
 
+        Like every ``create``, it takes the API's request model
+        (``create(id, ExecConfig(cmd=["ls"], attach_stdout=True))``), or keywords that build it.
+
         Args:
-            cmd: the program and its arguments (not run through a shell).
+            cmd: the program and its arguments (not run through a shell), or the whole
+                :class:`ExecConfig` (then no other keyword).
             env: extra environment variables.
             working_dir: the directory to run it in (absolute; default: the container's).
             user: ``user``, ``user:group``, ``uid`` or ``uid:gid``.
@@ -83,23 +87,42 @@ class ExecAPI:
             The exec instance's id.
 
         Raises:
-            InvalidArgumentError: ``cmd`` is empty or not a list of strings, or an env key is bad.
+            InvalidArgumentError: ``cmd`` is empty or not a list of strings, an env key is bad,
+                or keywords were given beside a request model.
             NotFoundError: no such container.
             ConflictError: the container is not running or paused (Docker 409; Podman's 500
                 "container state improper" maps here too).
         """
-        config = ExecConfig(
-            cmd=_check_cmd(cmd),
-            attach_stdout=stdout,
-            attach_stderr=stderr,
-            attach_stdin=stdin or None,
-            detach_keys=detach_keys,
-            tty=tty or None,
-            env=_env_list(env),
-            working_dir=working_dir,
-            user=user,
-            privileged=privileged or None,
-        )
+        if isinstance(cmd, ExecConfig):
+            only_the_request(
+                cmd,
+                {
+                    "env": (env, None),
+                    "working_dir": (working_dir, None),
+                    "user": (user, None),
+                    "tty": (tty, False),
+                    "privileged": (privileged, False),
+                    "stdout": (stdout, True),
+                    "stderr": (stderr, True),
+                    "stdin": (stdin, False),
+                    "detach_keys": (detach_keys, None),
+                },
+            )
+            _check_cmd(cmd.cmd)
+            config = cmd
+        else:
+            config = ExecConfig(
+                cmd=_check_cmd(cmd),
+                attach_stdout=stdout,
+                attach_stderr=stderr,
+                attach_stdin=stdin or None,
+                detach_keys=detach_keys,
+                tty=tty or None,
+                env=_env_list(env),
+                working_dir=working_dir,
+                user=user,
+                privileged=privileged or None,
+            )
         created = await self._session.request_json(
             "POST",
             f"/containers/{check_identifier(container)}/exec",

@@ -8,7 +8,13 @@ from typing import Literal, overload
 import msgspec
 
 from .._session import EngineSession, JSONObject, QueryValue, answer_type
-from .._validate import Filters, check_identifier, check_name, normalize_filters
+from .._validate import (
+    Filters,
+    check_identifier,
+    check_name,
+    normalize_filters,
+    only_the_request,
+)
 from ..models import (
     IPAM,
     EndpointSettings,
@@ -33,7 +39,7 @@ class NetworksAPI:
 
     async def create(
         self,
-        name: str,
+        name: str | NetworkCreateRequest,
         *,
         driver: str = "bridge",
         labels: Mapping[str, str] | None = None,
@@ -46,8 +52,13 @@ class NetworksAPI:
     ) -> NetworkCreateResponse:
         """``POST /networks/create``.
 
+        Like every ``create``, it takes the API's request model
+        (``create(NetworkCreateRequest(name="web", driver="bridge"))``), or keywords that
+        build it.
+
         Args:
-            name: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``.
+            name: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``, or the whole :class:`NetworkCreateRequest`
+                (then no other keyword).
             driver: the network driver (``bridge`` for a user-defined bridge).
             labels: metadata, e.g. ``{"lightshuttle.project": "web"}``.
             internal: no access to outside networks.
@@ -60,10 +71,29 @@ class NetworksAPI:
             The new network's id (and the engine's warning, often ``""``).
 
         Raises:
-            InvalidArgumentError: the name would be rejected (checked before sending).
+            InvalidArgumentError: the name would be rejected (checked before sending), or
+                keywords were given beside a request model.
             ConflictError: a network has this name (Docker 409, Podman 500).
             NotFoundError: no such driver plugin.
         """
+        if isinstance(name, NetworkCreateRequest):
+            only_the_request(
+                name,
+                {
+                    "driver": (driver, "bridge"),
+                    "labels": (labels, None),
+                    "internal": (internal, False),
+                    "attachable": (attachable, False),
+                    "enable_ipv6": (enable_ipv6, False),
+                    "ipam": (ipam, None),
+                    "options": (options, None),
+                    "check_duplicate": (check_duplicate, True),
+                },
+            )
+            check_name(name.name, what="network name")
+            return await self._session.request_json(
+                "POST", "/networks/create", NetworkCreateResponse, json=name
+            )
         request = NetworkCreateRequest(
             name=check_name(name, what="network name"),
             check_duplicate=check_duplicate or None,

@@ -7,7 +7,13 @@ from typing import Literal, overload
 
 from .._config import parse_version
 from .._session import EngineSession, JSONObject, answer_type
-from .._validate import Filters, check_identifier, check_name, normalize_filters
+from .._validate import (
+    Filters,
+    check_identifier,
+    check_name,
+    normalize_filters,
+    only_the_request,
+)
 from ..models import Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse
 
 __all__ = ["VolumesAPI"]
@@ -21,7 +27,7 @@ class VolumesAPI:
 
     async def create(
         self,
-        name: str | None = None,
+        name: str | VolumeCreateRequest | None = None,
         *,
         driver: str = "local",
         driver_opts: Mapping[str, str] | None = None,
@@ -32,16 +38,33 @@ class VolumesAPI:
         Creating a name that exists returns the existing volume unchanged (its labels are
         not updated) on both Docker and Podman: compare :attr:`Volume.labels` if it matters.
 
+        Like every ``create``, it takes the API's request model
+        (``create(VolumeCreateRequest(name="data"))``), or keywords that build it.
+
         Args:
             name: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``; the engine picks a random one when omitted.
+                Or the whole :class:`VolumeCreateRequest` (then no other keyword).
             driver: the volume driver.
             driver_opts: options for the driver (``type``, ``device``, ``o`` for ``local``).
             labels: metadata, e.g. ``{"lightshuttle.project": "web"}``.
 
         Raises:
-            InvalidArgumentError: the name would be rejected (checked before sending).
+            InvalidArgumentError: the name would be rejected (checked before sending), or
+                keywords were given beside a request model.
             ServerError: the driver failed.
         """
+        if isinstance(name, VolumeCreateRequest):
+            only_the_request(
+                name,
+                {
+                    "driver": (driver, "local"),
+                    "driver_opts": (driver_opts, None),
+                    "labels": (labels, None),
+                },
+            )
+            if name.name is not None:
+                check_name(name.name, what="volume name")
+            return await self._session.request_json("POST", "/volumes/create", Volume, json=name)
         request = VolumeCreateRequest(
             name=None if name is None else check_name(name, what="volume name"),
             driver=driver,
