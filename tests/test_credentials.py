@@ -439,6 +439,7 @@ def test_auth_refusals_become_registry_auth_errors(message: str) -> None:
         with pytest.raises(RegistryAuthError) as caught:
             raise_for_registry_auth(engine_error, "127.0.0.1:5443", sent=False)
         assert caught.value.__cause__ is engine_error
+        assert isinstance(caught.value, type(engine_error))  # except StreamError still works
         assert "none were sent" in str(caught.value) and "127.0.0.1:5443" in str(caught.value)
 
 

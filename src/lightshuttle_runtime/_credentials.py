@@ -479,14 +479,11 @@ def raise_for_registry_auth(exc: DockerError, registry: str, *, sent: bool) -> N
     shown = "Docker Hub" if registry == DOCKER_HUB else registry
     what = "refused the credentials sent" if sent else "wants credentials and none were sent"
     login = "docker.io" if registry == DOCKER_HUB else registry
-    raise RegistryAuthError(
+    raise RegistryAuthError.replacing(
+        exc,
         f"the registry {shown} {what}: {exc.message}. Log in first "
         f"(lightshuttle-runtime login {login}, or docker login) or pass auth=",
         registry=registry,
-        engine_message=exc.message,
-        status=exc.status if isinstance(exc, EngineError) else None,
-        method=exc.method,
-        path=exc.path,
     ) from exc
 
 

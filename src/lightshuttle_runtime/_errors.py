@@ -405,10 +405,12 @@ class UnsafeArchiveError(DockerError):
 class RegistryAuthError(DockerError):
     """A registry refused the credentials sent (or wanted some and got none).
 
-    Raised by ``images.pull``/``images.push`` in place of the engine's error (a 200 stream's
-    in-band ``errorDetail``, or an error status before the stream) and by ``system.login``
-    when the registry turns the login down. The message names the registry and what to do;
-    it never holds a credential.
+    Raised by ``images.pull``/``images.push`` in place of the engine's error and by
+    ``system.login`` when the registry turns the login down. The message names the registry
+    and what to do; it never holds a credential. The error raised is also of the kind the
+    engine's error was: a :class:`StreamError` when reported inside a 200 stream, the
+    :class:`EngineError` of its status (e.g. :class:`ServerError`) before the stream, so
+    code that catches those still does.
 
     Attributes:
         registry: the registry's credential key (``127.0.0.1:5443``,
@@ -416,7 +418,11 @@ class RegistryAuthError(DockerError):
         engine_message: what the engine said.
         status: the HTTP status when the engine answered with an error status, ``None``
             when the error came inside a 200 stream.
+        code: the stream's ``errorDetail.code``, when it gave one.
     """
+
+    status: int | None
+    code: int | None
 
     def __init__(
         self,
@@ -425,10 +431,43 @@ class RegistryAuthError(DockerError):
         registry: str,
         engine_message: str,
         status: int | None = None,
+        code: int | None = None,
         method: str | None = None,
         path: str | None = None,
     ) -> None:
-        super().__init__(message, method=method, path=path)
+        DockerError.__init__(self, message, method=method, path=path)
         self.registry = registry
         self.engine_message = engine_message
         self.status = status
+        self.code = code
+
+    @classmethod
+    def replacing(cls, error: DockerError, message: str, *, registry: str) -> RegistryAuthError:
+        """The error to raise in place of the engine's ``error``: a RegistryAuthError that is
+        also of ``error``'s class."""
+        status = getattr(error, "status", None)
+        code = getattr(error, "code", None)
+        return _auth_error_kind(type(error))(
+            message,
+            registry=registry,
+            engine_message=error.message,
+            status=status if isinstance(status, int) else None,
+            code=code if isinstance(code, int) else None,
+            method=error.method,
+            path=error.path,
+        )
+
+
+_AUTH_ERROR_KINDS: dict[type[DockerError], type[RegistryAuthError]] = {}
+
+
+def _auth_error_kind(base: type[DockerError]) -> type[RegistryAuthError]:
+    """``RegistryAuthError`` that is also a ``base`` (one class per base, made once)."""
+    if base is DockerError or issubclass(base, RegistryAuthError):
+        return RegistryAuthError
+    kind = _AUTH_ERROR_KINDS.get(base)
+    if kind is None:
+        kind = type("RegistryAuthError", (RegistryAuthError, base), {"__module__": __name__})
+        kind.__qualname__ = f"RegistryAuthError[{base.__name__}]"
+        _AUTH_ERROR_KINDS[base] = kind
+    return kind

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
-from .._credentials import RegistryAuth, normalize_registry, raise_for_registry_auth
 from .._errors import DockerError
 from .._session import EngineSession, JSONObject, answer_type, convert_json, decode_json
 from ..models import LoginResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
+
+if TYPE_CHECKING:
+    from .._credentials import RegistryAuth
 
 __all__ = ["SystemAPI"]
 
@@ -135,6 +137,9 @@ class SystemAPI:
                 401, naming the registry; the message never holds the password).
             ServerError: the registry could not be reached.
         """
+        # Loaded here: ping/version/info need none of the credential machinery.
+        from .._credentials import RegistryAuth, normalize_registry, raise_for_registry_auth
+
         if auth is None:
             server = normalize_registry(registry or "")
             auth = RegistryAuth(username or "", password or "", server)
