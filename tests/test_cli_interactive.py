@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 
@@ -20,8 +20,8 @@ import pytest
 
 from lightshuttle_runtime import DockerClient
 from lightshuttle_runtime._cli import ClientFactory, amain
-from lightshuttle_runtime.models import ContainerCreateRequest
 
+from .api.test_interactive import container
 from .conftest import Engine
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -32,20 +32,6 @@ def on(docker: DockerClient) -> ClientFactory:
         return nullcontext(docker)
 
     return factory
-
-
-@contextlib.asynccontextmanager
-async def container(docker: DockerClient, cmd: list[str], **config: object) -> AsyncIterator[str]:
-    """A started busybox container (unnamed: unique on every run), removed afterwards."""
-    created = await docker.containers.create(
-        ContainerCreateRequest(image="busybox:local", cmd=cmd, **config),  # type: ignore[arg-type]
-    )
-    try:
-        await docker.containers.start(created.id)
-        yield created.id
-    finally:
-        with anyio.CancelScope(shield=True):
-            await docker.containers.remove(created.id, force=True)
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ from lightshuttle_runtime.testing import (
     upgrade,
 )
 
+from .test_fake_engine import read_all
+
 pytestmark = pytest.mark.anyio
 
 PATH = "/v1.41/exec/abc/start"
@@ -53,16 +55,6 @@ async def open_session(transport: httpx.AsyncBaseTransport) -> tuple[httpx.Respo
     return response, upgraded_stream(response)
 
 
-async def read_to_end(stream: ByteStream) -> bytes:
-    received = b""
-    with anyio.fail_after(5):
-        while True:
-            try:
-                received += await stream.receive()
-            except anyio.EndOfStream:
-                return received
-
-
 async def conversation(stream: ByteStream) -> bytes:
     """Greeting, one echoed line, then more input, the half-close and the rest."""
     received = await stream.receive()
@@ -74,7 +66,7 @@ async def conversation(stream: ByteStream) -> bytes:
     await stream.send(b"one ")
     await stream.send(b"two\n")
     await stream.send_eof()
-    return received + await read_to_end(stream)
+    return received + await read_all(stream)
 
 
 async def test_an_upgraded_exchange_records_and_replays(sock_path: str, tmp_path: Path) -> None:
