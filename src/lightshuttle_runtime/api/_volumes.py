@@ -109,7 +109,8 @@ class VolumesAPI:
                 the model.
 
         Returns:
-            ``volumes`` (``None`` or empty when there are none) and the engine's ``warnings``.
+            ``volumes`` (empty when there are none: every engine sends a list) and the
+            engine's ``warnings`` (``None`` on Docker when there are none).
 
         Raises:
             InvalidArgumentError: a filter value is not a string or list of strings.
