@@ -6,14 +6,17 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lightshuttle_runtime import DockerClient
-from lightshuttle_runtime._cli import amain, build_parser
+from lightshuttle_runtime._cli import ClientFactory, amain, build_parser
 from lightshuttle_runtime._cli_registry import PlainProgressView, TtyProgressView, human_size
 from lightshuttle_runtime.models import ProgressDetail, ProgressMessage
+from tests import credential_helper
 from tests.api.test_registry import TLS, registry_user, remove_images, run_id
 from tests.conftest import Engine
 from tests.test_cli import on
@@ -144,3 +147,66 @@ async def test_login_push_pull_logout(
         assert user.password not in err
     finally:
         await remove_images(docker, f"{repository}:v1")
+
+
+def _auth_engine(answers: list[httpx.Response], seen: list[httpx.Request]) -> ClientFactory:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answers.pop(0)
+
+    client = DockerClient(
+        "unix:///nonexistent.sock", api_version="1.41", transport=httpx.MockTransport(handler)
+    )
+    return on(client)
+
+
+@pytest.mark.anyio
+async def test_login_keeps_the_credential_in_the_configured_creds_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"credsStore": "lstest"}))
+    program = credential_helper.install(tmp_path / "bin", "lstest")
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pw\n"))
+    seen: list[httpx.Request] = []
+    ok = httpx.Response(200, json={"Status": "Login Succeeded", "IdentityToken": ""})
+    factory = _auth_engine([ok], seen)
+    argv = ["login", "-u", "robot", "--password-stdin", "r.example:5000"]
+    assert await amain(argv, client_factory=factory) == 0
+    out, err = capsys.readouterr()
+    assert out == "Login Succeeded\n" and "kept in docker-credential-lstest" in err
+    assert json.loads(seen[0].content) == {
+        "username": "robot",
+        "password": "s3cret-pw",
+        "serveraddress": "r.example:5000",
+    }
+    assert credential_helper.stored(program) == {
+        "r.example:5000": {"Username": "robot", "Secret": "s3cret-pw"}
+    }
+    written = json.loads((config / "config.json").read_text())
+    assert written == {"credsStore": "lstest", "auths": {"r.example:5000": {}}}
+    assert await amain(["logout", "r.example:5000"], client_factory=factory) == 0
+    assert credential_helper.stored(program) == {}
+    assert json.loads((config / "config.json").read_text())["auths"] == {}
+
+
+@pytest.mark.anyio
+async def test_a_refused_login_keeps_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setattr("sys.stdin", io.StringIO("wrong-pw-123\n"))
+    refused = httpx.Response(
+        500, json={"message": "login attempt to r.example failed with status: 401 Unauthorized"}
+    )
+    factory = _auth_engine([refused], [])
+    argv = ["login", "-u", "robot", "--password-stdin", "r.example"]
+    assert await amain(argv, client_factory=factory) == 1
+    _, err = capsys.readouterr()
+    assert err.startswith("lightshuttle-runtime: error: ") and err.count("\n") == 1
+    assert "r.example" in err and "wrong-pw-123" not in err
+    assert "Check the username and password" in err
+    assert not (tmp_path / "config.json").exists()

@@ -471,19 +471,24 @@ _AUTH_REFUSED = re.compile(
 )
 
 
-def raise_for_registry_auth(exc: DockerError, registry: str, *, sent: bool) -> None:
+def raise_for_registry_auth(
+    exc: DockerError, registry: str, *, sent: bool, logging_in: bool = False
+) -> None:
     """Raise :class:`RegistryAuthError` in place of ``exc`` when it says the registry refused
-    (or wanted) credentials; otherwise return. ``sent``: whether credentials were sent."""
+    (or wanted) credentials; otherwise return. ``sent``: whether credentials were sent;
+    ``logging_in``: the error answers a login (the advice is then to check them)."""
     if not isinstance(exc, (EngineError, StreamError)) or not _AUTH_REFUSED.search(exc.message):
         return
     shown = "Docker Hub" if registry == DOCKER_HUB else registry
     what = "refused the credentials sent" if sent else "wants credentials and none were sent"
     login = "docker.io" if registry == DOCKER_HUB else registry
+    advice = (
+        "Check the username and password (or token) for it"
+        if logging_in
+        else f"Log in first (lightshuttle-runtime login {login}, or docker login) or pass auth="
+    )
     raise RegistryAuthError.replacing(
-        exc,
-        f"the registry {shown} {what}: {exc.message}. Log in first "
-        f"(lightshuttle-runtime login {login}, or docker login) or pass auth=",
-        registry=registry,
+        exc, f"the registry {shown} {what}: {exc.message}. {advice}", registry=registry
     ) from exc
 
 

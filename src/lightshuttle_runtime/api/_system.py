@@ -149,5 +149,5 @@ class SystemAPI:
         try:
             return await self._session.request_json("POST", "/auth", LoginResponse, json=body)
         except DockerError as exc:
-            raise_for_registry_auth(exc, server, sent=True)
+            raise_for_registry_auth(exc, server, sent=True, logging_in=True)
             raise
