@@ -44,8 +44,9 @@ do not count.
 
 Redaction happens before anything is written (see :class:`Redactor`): credential headers, ``/auth``
 secrets (the passwords and tokens of ``X-Registry-Auth``/``X-Registry-Config`` and of ``/auth``
-bodies also masked wherever else they appear), ``Env`` values (as ``<redacted:KEY>`` in ``Env`` lists, and as same-length masks wherever
-else a value the test sent appears: logs, exec output, other requests) and registered literals
+bodies also masked wherever else they appear), ``Env`` values (as ``<redacted:KEY>`` in ``Env``
+lists, and as same-length masks wherever else a value the test sent appears: logs, exec output,
+other requests) and registered literals
 (same-length masks), all restored on replay from the values the test sends. Register a secret with
 :meth:`CassetteTransport.add_secret` (or the marker's ``secrets=``) before the requests that
 carry it, when recording and when replaying.
