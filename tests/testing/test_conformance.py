@@ -3,6 +3,8 @@
 Each behaviour of :data:`TRANSPORT_CHECKS` runs against:
 
 - ``native``: our HTTP/1.1 transport (``DockerClient(transport_kind="native")``'s);
+- ``native-generic-stream``: the native transport over a connector returning anyio's own
+  socket stream (the generic path every connector but the Unix one takes);
 - ``httpx``: httpx's stock ``AsyncHTTPTransport(uds=...)`` (``transport_kind="httpx"``'s);
 - ``cassette-record``: a :class:`CassetteTransport` recording through the native transport;
 - ``cassette-replay``: the same behaviour replayed from what ``cassette-record`` recorded
@@ -20,10 +22,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
+from anyio.abc import ByteStream
 
 from lightshuttle_runtime import DockerClient
+from lightshuttle_runtime._transports import Connector, NativeTransport
 from lightshuttle_runtime.testing import (
     TRANSPORT_CHECKS,
     CassetteTransport,
@@ -52,7 +57,27 @@ KNOWN_FAULTS: dict[tuple[str, str], str] = {}
 #: The same, on trio only.
 KNOWN_TRIO_FAULTS: dict[tuple[str, str], str] = {}
 
-TRANSPORTS = ["native", "httpx", "cassette-record"]
+
+class AnyioUnixConnector:
+    """A connector through anyio's own Unix-socket stream: the native transport's generic path
+    (any connector's anyio byte stream), which tcp, TLS and ssh connectors take too."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @property
+    def address(self) -> str:
+        return f"unix://{self.path}"
+
+    async def connect(self) -> ByteStream:
+        return await anyio.connect_unix(self.path)
+
+
+def generic_native(path: str) -> httpx.AsyncBaseTransport:
+    return NativeTransport(AnyioUnixConnector(path))
+
+
+TRANSPORTS = ["native", "native-generic-stream", "httpx", "cassette-record"]
 #: A recording cassette refuses upgraded connections (CassetteError: they cannot be recorded).
 NOT_RECORDABLE = ("upgrade-101", "unexpected-101-request", "unexpected-101-stream")
 
@@ -122,6 +147,8 @@ async def test_transport_conformance(
     mark_known_fault(request, transport, check.name)
     if transport in ("native", "httpx"):
         await check(built_in(transport))
+    elif transport == "native-generic-stream":
+        await check(generic_native)
     elif transport == "cassette-record":
         await check(cassettes.recording())
     else:
@@ -178,3 +205,7 @@ def test_the_suite_covers_the_reliability_faults() -> None:
         "malformed-status-line",
     ):
         assert needed in names
+
+
+def test_a_connector_is_recognised_by_its_protocol() -> None:
+    assert isinstance(AnyioUnixConnector("/x"), Connector)

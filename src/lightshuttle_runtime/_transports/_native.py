@@ -1,31 +1,31 @@
-"""An httpx transport that speaks HTTP/1.1 to an engine's Unix socket, with a keep-alive pool.
+"""Our native HTTP/1.1 transport, over any connector's byte streams, with a keep-alive pool.
 
-Stock ``httpx.AsyncHTTPTransport(uds=...)`` goes through httpcore and h11 and costs
-several times a raw socket round trip per request. This transport does its own
-non-blocking ``connect``/``send``/``recv`` on the socket, waits with anyio only when the
-socket has nothing to give (:func:`anyio.wait_readable`, so it runs under asyncio and
-trio; it needs anyio >= 4.7), and frames messages with the sans-I/O reader in
-:mod:`._http11`. A timeout costs a cancel scope only around an actual wait.
+Stock ``httpx.AsyncHTTPTransport`` goes through httpcore and h11 and costs several times a raw
+socket round trip per request. :class:`NativeTransport` frames messages with the sans-I/O reader
+in :mod:`._http11` and reaches the engine through a :class:`~._connector.Connector` (one byte
+stream per connection; see :mod:`._connector` to add one). With the Unix-socket connector
+(:class:`UnixSocketTransport`) it does its own non-blocking ``send``/``recv`` on the socket and
+waits with anyio only when the socket has nothing to give, so it runs under asyncio and trio
+(anyio >= 4.7); a timeout costs a cancel scope only around an actual wait.
 
-Requests are made by calling :meth:`UnixSocketTransport.handle_async_request`
-directly, or by giving the transport to ``httpx.AsyncClient(transport=...)``.
+Requests are made by calling :meth:`NativeTransport.handle_async_request` directly, or by giving
+the transport to ``httpx.AsyncClient(transport=...)``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, ClassVar
 
 import anyio
-import anyio.lowlevel
 import httpx
-from anyio.abc import ByteStream, SocketAttribute
+from anyio.abc import ByteStream
 
 from .._errors import InvalidArgumentError
+from ._connector import Connector, UnixConnector, Wire, as_wire
 from ._http11 import (
     LAST_CHUNK,
     HTTPProtocolError,
@@ -36,11 +36,11 @@ from ._http11 import (
     encode_request_head,
 )
 
-__all__ = ["UnixSocketTransport", "UpgradedStream"]
+__all__ = ["NativeTransport", "UnixSocketTransport", "UpgradedStream"]
 
-_RECV_SIZE = 64 * 1024
 _COALESCE_LIMIT = 64 * 1024  # send head and body in one call when the body is this small
-_CHECKPOINT_EVERY = 32  # reads that found data at once before we let other tasks run
+#: What a connection's byte stream may raise when it fails (the OS's, or anyio's contract).
+_STREAM_ERRORS = (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError)
 _IDEMPOTENT = frozenset((b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE"))
 
 Timeouts = tuple[float | None, float | None, float | None, float | None]
@@ -56,120 +56,44 @@ def _timeouts(request: httpx.Request) -> Timeouts:
 
 
 class _Connection:
-    """One socket to the engine and the reader of the responses arriving on it."""
+    """One connection to the engine and the reader of the responses arriving on it."""
 
-    __slots__ = ("aborted", "idle_since", "partial", "reader", "received_any", "sock", "streak")
+    __slots__ = ("idle_since", "partial", "reader", "received_any", "wire")
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
         self.reader = ResponseReader()
         self.idle_since = 0.0
-        self.aborted = False  # shut down by UnixSocketTransport.aclose()
         self.partial = False  # the request was cut short (early answer): never reuse
         self.received_any = False  # any byte of the current response arrived
-        self.streak = 0  # reads in a row that did not have to wait
 
     @property
     def reused(self) -> bool:
         """True once the connection has served a response and sat idle in the pool."""
         return self.idle_since != 0.0
 
-    def close(self) -> None:
-        self.sock.close()
-
-    def abort(self) -> None:
-        """Shut the socket down so that a task waiting on it wakes up (it then closes it)."""
-        self.aborted = True
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-
-    def is_alive(self) -> bool:
-        """Check, without blocking, that an idle connection was not closed by the server."""
-        try:
-            self.sock.recv(1, socket.MSG_PEEK)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        return False  # EOF, or stray bytes from the server: either way unusable
-
-    async def recv(self, timeout: float | None, size: int = _RECV_SIZE) -> bytes | None:
-        """Receive up to ``size`` bytes, waiting if the socket holds nothing.
-
-        Returns:
-            The bytes (``b""`` at EOF), or None if ``timeout`` seconds passed first.
-
-        Raises:
-            OSError: the socket failed (``ECONNRESET``...).
-        """
-        sock = self.sock
-        while True:
-            try:
-                data = sock.recv(size)
-            except BlockingIOError:
-                # Trying first, even right after sending a request, measured faster than
-                # waiting first.
-                self.streak = 0
-                if timeout is None:
-                    await anyio.wait_readable(sock)
-                else:
-                    with anyio.move_on_after(timeout) as scope:
-                        await anyio.wait_readable(sock)
-                    if scope.cancelled_caught:
-                        return None
-                continue
-            self.streak += 1
-            if self.streak >= _CHECKPOINT_EVERY:
-                self.streak = 0
-                await anyio.lowlevel.checkpoint()
-            return data
+    @property
+    def aborted(self) -> bool:
+        """Shut down by :meth:`NativeTransport.aclose`."""
+        return self.wire.aborted
 
     async def fill(self, timeout: float | None, request: httpx.Request) -> None:
         """Receive into the reader, mapping failures to httpx errors."""
         try:
-            data = await self.recv(timeout)
-        except (OSError, anyio.ClosedResourceError) as exc:
+            data = await self.wire.receive_within(timeout)
+        except _STREAM_ERRORS as exc:
             raise httpx.ReadError(
-                f"reading from the engine socket failed: {exc}", request=request
+                f"reading from the engine failed: {exc or type(exc).__name__}", request=request
             ) from exc
         if data is None:
             raise httpx.ReadTimeout(f"no data from the engine for {timeout} s", request=request)
         if data:
             self.received_any = True
             self.reader.feed(data)
-        elif self.aborted:
+        elif self.wire.aborted:
             raise httpx.ReadError("the transport was closed during the request", request=request)
         else:
             self.reader.feed_eof()
-
-    async def send_all(self, data: bytes, timeout: float | None) -> bool:
-        """Send all of ``data``, waiting for room when the socket buffer is full.
-
-        Returns:
-            False if ``timeout`` seconds passed while waiting for room.
-
-        Raises:
-            OSError: the socket failed (``EPIPE``, ``ECONNRESET``...).
-        """
-        sock = self.sock
-        try:
-            sent = sock.send(data)
-        except BlockingIOError:
-            sent = 0
-        if sent == len(data):
-            return True
-        view = memoryview(data)[sent:]
-        while view:
-            if timeout is None:
-                await anyio.wait_writable(sock)
-            else:
-                with anyio.move_on_after(timeout) as scope:
-                    await anyio.wait_writable(sock)
-                if scope.cancelled_caught:
-                    return False
-            with contextlib.suppress(BlockingIOError):
-                view = view[sock.send(view) :]
-        return True
 
 
 class _Pool:
@@ -184,6 +108,8 @@ class _Pool:
         self.slots_used = 0
         self.waiters: deque[anyio.Event] = deque()
         self.closed = False
+        #: Wires that could not be closed without awaiting (dropped by the garbage collector).
+        self.closing: list[Wire] = []
 
     async def wait_for_slot(self, timeout: float | None, request: httpx.Request) -> None:
         """Wait up to ``timeout`` s for one of ``max_connections`` to be handed over."""
@@ -211,11 +137,11 @@ class _Pool:
         else:
             self.slots_used -= 1
 
-    def pop_idle(self, check_alive: bool) -> _Connection | None:
+    async def pop_idle(self, check_alive: bool) -> _Connection | None:
         """The most recently used idle connection that has not expired.
 
         Args:
-            check_alive: also check (one ``recv`` syscall) that the engine did not close
+            check_alive: also check (one non-blocking peek) that the engine did not close
                 it; a request that can be retried on a fresh connection skips this.
         """
         idle = self.idle
@@ -225,28 +151,53 @@ class _Pool:
         while idle:
             conn = idle.pop()
             if now - conn.idle_since <= self.keepalive_expiry and (
-                not check_alive or conn.is_alive()
+                not check_alive or conn.wire.is_alive()
             ):
                 return conn
-            conn.close()
+            await _close(conn.wire)
         return None
 
-    def release(self, conn: _Connection) -> None:
+    async def release(self, conn: _Connection) -> None:
         """Take back a connection whose response ended; keep it idle if it can be reused."""
         self.active.discard(conn)
-        reusable = conn.reader.next_message() and not conn.partial
-        if reusable and not self.closed and len(self.idle) < self.max_keepalive:
-            conn.idle_since = time.monotonic()
-            self.idle.append(conn)
-        else:
-            conn.close()
-        self.release_slot()
+        try:
+            reusable = conn.reader.next_message() and not conn.partial
+            if reusable and not self.closed and len(self.idle) < self.max_keepalive:
+                conn.idle_since = time.monotonic()
+                self.idle.append(conn)
+            else:
+                await _close(conn.wire)
+        finally:
+            self.release_slot()
 
-    def discard(self, conn: _Connection) -> None:
+    async def discard(self, conn: _Connection) -> None:
         """Close a connection that failed or whose response was abandoned."""
         self.active.discard(conn)
-        conn.close()
+        try:
+            await _close(conn.wire)
+        finally:
+            self.release_slot()
+
+    def discard_now(self, conn: _Connection) -> None:
+        """:meth:`discard` without awaiting (from ``__del__``): a wire that cannot close
+        synchronously is closed by the next :meth:`flush`."""
+        self.active.discard(conn)
+        if not conn.wire.close():
+            self.closing.append(conn.wire)
         self.release_slot()
+
+    async def flush(self) -> None:
+        """Close the wires :meth:`discard_now` could not."""
+        closing, self.closing = self.closing, []
+        for wire in closing:
+            await _close(wire)
+
+
+async def _close(wire: Wire) -> None:
+    """Close a wire, synchronously when it can; never blocks (used under cancellation)."""
+    if not wire.close():
+        with anyio.CancelScope(shield=True):
+            await wire.aclose()
 
 
 class _ResponseStream(httpx.AsyncByteStream):
@@ -281,14 +232,14 @@ class _ResponseStream(httpx.AsyncByteStream):
                     break
         except HTTPProtocolError as exc:
             self._conn = None
-            self._pool.discard(conn)
+            await self._pool.discard(conn)
             raise httpx.RemoteProtocolError(str(exc), request=self._request) from exc
         except BaseException:
             self._conn = None
-            self._pool.discard(conn)
+            await self._pool.discard(conn)
             raise
         self._conn = None
-        self._pool.release(conn)
+        await self._pool.release(conn)
         raise StopAsyncIteration
 
     async def aclose(self) -> None:
@@ -304,9 +255,9 @@ class _ResponseStream(httpx.AsyncByteStream):
         except HTTPProtocolError:
             data = None
         if data is None:
-            self._pool.discard(conn)
+            await self._pool.discard(conn)
         else:
-            self._pool.release(conn)
+            await self._pool.release(conn)
 
     def __del__(self) -> None:
         # A body dropped unclosed (``async for ... : break`` outside ``async with``): close the
@@ -316,7 +267,7 @@ class _ResponseStream(httpx.AsyncByteStream):
         if conn is not None:
             self._conn = None
             with contextlib.suppress(Exception):
-                self._pool.discard(conn)
+                self._pool.discard_now(conn)
 
 
 def _gather(reader: ResponseReader, first: bytes) -> bytes:
@@ -354,24 +305,24 @@ class UpgradedStream(ByteStream):
     Found in ``response.extensions["network_stream"]`` of a 101 response (an attach or
     exec start sent with ``Upgrade: tcp``). It first yields the bytes that arrived with
     the 101 head. It is usable until the response is closed: closing either closes the
-    socket. Errors follow anyio's stream contract: :class:`anyio.EndOfStream` when the
-    engine closes, :class:`anyio.BrokenResourceError` when the socket fails,
+    connection. Errors follow anyio's stream contract: :class:`anyio.EndOfStream` when the
+    engine closes, :class:`anyio.BrokenResourceError` when the connection fails,
     :class:`anyio.ClosedResourceError` after close.
     """
 
     def __init__(self, pool: _Pool, conn: _Connection) -> None:
         self._pool = pool
         self._conn = conn
+        self._stream = conn.wire.stream
         self._pending = conn.reader.leftover
         self._released = False
 
     @property
     def extra_attributes(self) -> dict[Any, Any]:
-        sock = self._conn.sock
-        return {SocketAttribute.raw_socket: lambda: sock}
+        return dict(self._stream.extra_attributes)
 
     def _check_open(self) -> None:
-        if self._conn.sock.fileno() < 0:
+        if self._released:
             raise anyio.ClosedResourceError
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
@@ -381,20 +332,19 @@ class UpgradedStream(ByteStream):
             return data
         self._check_open()
         try:
-            received = await self._conn.recv(None, max_bytes)
+            return await self._stream.receive(max_bytes)
         except OSError as exc:
             raise anyio.BrokenResourceError from exc
-        if not received:
+        except anyio.EndOfStream:
             if self._conn.aborted:  # shut down by the transport's aclose(), not the engine
-                raise anyio.BrokenResourceError("the transport was closed")
-            raise anyio.EndOfStream
-        return received
+                raise anyio.BrokenResourceError("the transport was closed") from None
+            raise
 
     async def send(self, item: bytes) -> None:
         """Send all of ``item``."""
         self._check_open()
         try:
-            await self._conn.send_all(item, None)
+            await self._stream.send(item)
         except OSError as exc:
             raise anyio.BrokenResourceError from exc
 
@@ -402,15 +352,15 @@ class UpgradedStream(ByteStream):
         """Close the sending half (the engine sees the end of stdin)."""
         self._check_open()
         try:
-            self._conn.sock.shutdown(socket.SHUT_WR)
-        except OSError as exc:
+            await self._conn.wire.send_eof()
+        except (OSError, NotImplementedError) as exc:
             raise anyio.BrokenResourceError from exc
 
     async def aclose(self) -> None:
-        """Close the socket and give its place in the pool back."""
+        """Close the connection and give its place in the pool back."""
         if not self._released:
             self._released = True
-            self._pool.discard(self._conn)
+            await self._pool.discard(self._conn)
 
 
 class _UpgradeResponseStream(httpx.AsyncByteStream):
@@ -433,11 +383,12 @@ class _StaleConnection(Exception):
     """A reused connection turned out to be closed before any answer (internal)."""
 
 
-class UnixSocketTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 over a Unix socket, with a pool of keep-alive connections.
+class NativeTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 over a connector's byte streams, with a pool of keep-alive connections.
 
     Args:
-        path: the socket's filesystem path (``"/var/run/docker.sock"``).
+        connector: opens the connections (:class:`~._connector.UnixConnector`, or any
+            :class:`~._connector.Connector`).
         max_connections: connections open at once (in use plus idle); a request that
             finds them all in use waits for one, up to the ``pool`` timeout.
         max_keepalive: idle connections kept for reuse.
@@ -452,8 +403,9 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
     stream with ``read=None`` never times out while idle.
 
     Errors raised by :meth:`handle_async_request` and by reading the body:
-    ``httpx.ConnectError`` (no socket, not a socket, refused, permission denied; the
-    ``OSError`` is the ``__cause__``), ``httpx.ConnectTimeout``, ``httpx.PoolTimeout``,
+    ``httpx.ConnectError`` (the connector's ``OSError``: no socket, not a socket, refused,
+    permission denied, TLS refused; it is the ``__cause__``), ``httpx.ConnectTimeout``,
+    ``httpx.PoolTimeout``,
     ``httpx.WriteTimeout``, ``httpx.ReadTimeout``, ``httpx.WriteError``,
     ``httpx.ReadError``, ``httpx.RemoteProtocolError`` (malformed answer, or the
     engine closed mid-answer), ``httpx.LocalProtocolError`` (a request that cannot
@@ -466,7 +418,7 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
 
     def __init__(
         self,
-        path: str,
+        connector: Connector,
         *,
         max_connections: int = 10,
         max_keepalive: int = 10,
@@ -478,11 +430,11 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
             raise InvalidArgumentError(f"max_keepalive must be >= 0, got {max_keepalive}")
         if keepalive_expiry < 0:
             raise InvalidArgumentError(f"keepalive_expiry must be >= 0, got {keepalive_expiry}")
-        self.path = path
+        self.connector = connector
         self._pool = _Pool(max_connections, max_keepalive, keepalive_expiry)
 
     def __repr__(self) -> str:
-        return f"UnixSocketTransport({self.path!r})"
+        return f"{type(self).__name__}({self.connector.address!r})"
 
     @property
     def idle_connections(self) -> int:
@@ -504,9 +456,10 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
         pool.closed = True
         idle, pool.idle = pool.idle, []
         for conn in idle:
-            conn.close()
+            await _close(conn.wire)
         for conn in pool.active:
-            conn.abort()
+            conn.wire.abort()
+        await pool.flush()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` and return the response once its head has arrived.
@@ -521,7 +474,7 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
         """
         pool = self._pool
         if pool.closed:
-            raise RuntimeError("the UnixSocketTransport is closed")
+            raise RuntimeError(f"the {type(self).__name__} is closed")
         t_connect, t_read, t_write, t_pool = _timeouts(request)
         method = request.method.encode("ascii")
         head, body = _encode_request(request, method)
@@ -534,18 +487,18 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
                     conn, request, head, body, t_write, t_read, method == b"HEAD"
                 )
             except _StaleConnection as exc:
-                pool.discard(conn)
+                await pool.discard(conn)
                 if retry and not fresh:
                     fresh = True
                     continue
                 raise _as_httpx(exc.__cause__, request) from exc.__cause__
             except HTTPProtocolError as exc:
-                pool.discard(conn)
+                await pool.discard(conn)
                 raise httpx.RemoteProtocolError(str(exc), request=request) from exc
             except BaseException:
-                pool.discard(conn)
+                await pool.discard(conn)
                 raise
-            return self._response(conn, response_head, request, t_read)
+            return await self._response(conn, response_head, request, t_read)
 
     async def _acquire(
         self,
@@ -556,14 +509,16 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
         check_alive: bool,
     ) -> _Connection:
         pool = self._pool
+        if pool.closing:
+            await pool.flush()
         if pool.slots_used < pool.max_connections and not pool.waiters:
             pool.slots_used += 1
         else:
             await pool.wait_for_slot(pool_timeout, request)
         try:
             if pool.closed:
-                raise RuntimeError("the UnixSocketTransport is closed")
-            conn = None if fresh else pool.pop_idle(check_alive)
+                raise RuntimeError(f"the {type(self).__name__} is closed")
+            conn = None if fresh else await pool.pop_idle(check_alive)
             if conn is None:
                 conn = await self._connect(connect_timeout, request)
         except BaseException:
@@ -574,21 +529,22 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
         return conn
 
     async def _connect(self, timeout: float | None, request: httpx.Request) -> _Connection:
+        connector = self.connector
         try:
             with anyio.fail_after(timeout):
-                sock = await _connect_unix(self.path)
+                stream = await connector.connect()
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(
-                f"connecting to the engine socket {self.path} took over {timeout} s",
+                f"connecting to the engine at {connector.address} took over {timeout} s",
                 request=request,
             ) from exc
         except OSError as exc:
+            reason = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
             raise httpx.ConnectError(
-                f"cannot connect to the engine socket {self.path}: [Errno {exc.errno}] "
-                f"{exc.strerror}",
+                f"cannot connect to the engine at {connector.address}: {reason}",
                 request=request,
             ) from exc
-        return _Connection(sock)
+        return _Connection(as_wire(stream))
 
     async def _exchange(
         self,
@@ -656,7 +612,7 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
                 return response_head
             await conn.fill(timeout, request)
 
-    def _response(
+    async def _response(
         self, conn: _Connection, head: ResponseHead, request: httpx.Request, t_read: float | None
     ) -> httpx.Response:
         pool = self._pool
@@ -670,7 +626,7 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
             extensions["network_stream"] = upgraded
             stream = _UpgradeResponseStream(upgraded)
         elif conn.reader.body_complete:
-            pool.release(conn)
+            await pool.release(conn)
             stream = _EMPTY
         else:
             stream = _ResponseStream(pool, conn, request, t_read)
@@ -683,39 +639,14 @@ class UnixSocketTransport(httpx.AsyncBaseTransport):
         )
 
 
-async def _connect_unix(path: str) -> socket.socket:
-    """Open a non-blocking socket connected to ``path``.
-
-    Not :func:`anyio.connect_unix`: under asyncio it leaks the socket when cancelled
-    while the listener's backlog is full, and under trio it reports such a connect as
-    done. A Unix-socket connect is never "in progress": EAGAIN means "backlog full,
-    try again", so we retry with a short backoff (the caller's timeout bounds it).
-    """
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.setblocking(False)
-        delay = 0.001
-        while True:
-            try:
-                sock.connect(path)
-            except BlockingIOError:
-                await anyio.sleep(delay)
-                delay = min(delay * 2, 0.05)
-            else:
-                return sock
-    except BaseException:
-        sock.close()
-        raise
-
-
 async def _send(
     conn: _Connection, data: bytes, timeout: float | None, request: httpx.Request
 ) -> None:
     try:
-        sent = await conn.send_all(data, timeout)
-    except OSError as exc:
+        sent = await conn.wire.send_within(data, timeout)
+    except _STREAM_ERRORS as exc:
         raise httpx.WriteError(
-            f"writing to the engine socket failed: {exc}", request=request
+            f"writing to the engine failed: {exc or type(exc).__name__}", request=request
         ) from exc
     if not sent:
         raise httpx.WriteTimeout(f"the engine accepted no data for {timeout} s", request=request)
@@ -776,3 +707,34 @@ def _encode_request(
     except HTTPProtocolError as exc:
         raise httpx.LocalProtocolError(str(exc), request=request) from exc
     return head, body
+
+
+class UnixSocketTransport(NativeTransport):
+    """The native transport on an engine's Unix socket (:class:`~._connector.UnixConnector`).
+
+    Args:
+        path: the socket's filesystem path (``"/var/run/docker.sock"``).
+        max_connections, max_keepalive, keepalive_expiry: as :class:`NativeTransport`.
+
+    Raises:
+        InvalidArgumentError: a limit is out of range.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        max_connections: int = 10,
+        max_keepalive: int = 10,
+        keepalive_expiry: float = 30.0,
+    ) -> None:
+        super().__init__(
+            UnixConnector(path),
+            max_connections=max_connections,
+            max_keepalive=max_keepalive,
+            keepalive_expiry=keepalive_expiry,
+        )
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"UnixSocketTransport({self.path!r})"
