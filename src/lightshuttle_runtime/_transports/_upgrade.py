@@ -4,7 +4,8 @@ The seam: a transport puts the connection's raw byte stream in the 101 response'
 ``extensions["network_stream"]``. Our own transports put an :class:`anyio.abc.ByteStream`
 there (receive, send, ``send_eof`` half-closes the write side). httpx's stock transport puts
 httpcore's network stream there (``read``/``write``/``aclose``, no half-close);
-:func:`upgraded_stream` adapts it, half-closing through its socket (``shutdown(SHUT_WR)``).
+:func:`upgraded_stream` adapts it, half-closing through its socket (``shutdown(SHUT_WR)``,
+under TLS as well: see :meth:`_HttpcoreStream.send_eof`).
 """
 
 from __future__ import annotations
@@ -101,11 +102,15 @@ class _HttpcoreStream(ByteStream):
         if self._closed:
             raise anyio.ClosedResourceError
         sock = self._socket()
-        if sock is None or _is_tls(self._stream):
+        if sock is None:
             raise anyio.BrokenResourceError(
-                "this connection cannot half-close its write side (no plain socket under it)"
+                "this connection cannot half-close its write side (no socket under it)"
             )
         try:
+            # Under TLS too: the Docker CLI sends close_notify (Go's CloseWrite), but OpenSSL
+            # drops what the engine sends after its own close_notify, so the TCP write side
+            # is shut instead. The engine's TLS read then ends (an unexpected EOF), which
+            # ends the process's stdin all the same; its output keeps coming. Seen live.
             sock.shutdown(socket.SHUT_WR)
         except OSError as exc:
             raise anyio.BrokenResourceError(str(exc)) from exc
@@ -114,8 +119,3 @@ class _HttpcoreStream(ByteStream):
         if not self._closed:
             self._closed = True
             await self._stream.aclose()
-
-
-def _is_tls(stream: _NetworkStream) -> bool:
-    get = getattr(stream, "get_extra_info", None)
-    return callable(get) and get("ssl_object") is not None
