@@ -69,6 +69,16 @@ def test_tty_progress_redraws_each_layer_in_place() -> None:
     assert "=" * 22 + ">" in last
 
 
+def test_tty_progress_puts_the_digest_below_the_layers() -> None:
+    out = io.StringIO()
+    view = TtyProgressView(out)
+    for message in MESSAGES:
+        view.show(message)
+    shown = out.getvalue().split("\x1b[K")
+    assert shown[-1].startswith("v1: digest: sha256:")
+    assert shown[-2] == f"{LAYER}: Pushed\n\r"  # then the next line clears itself
+
+
 def test_sizes_are_decimal_like_dockers() -> None:
     assert [human_size(n) for n in (999, 1000, 1_500_000, 3_200_000_000)] == [
         "999 B",

@@ -108,7 +108,7 @@ class PlainProgressView(ProgressView):
 
 
 class TtyProgressView(ProgressView):
-    """One line per layer, redrawn in place, under the lines that are not a layer's."""
+    """One line per layer, redrawn in place; a line that is not a layer's goes below them."""
 
     def __init__(self, out: TextIO) -> None:
         super().__init__(out)
@@ -123,7 +123,11 @@ class TtyProgressView(ProgressView):
             self._layers[message.id] = self._layer_line(message.id, status, message)
             self._redraw()
         else:
-            self._redraw(above=status)
+            # A line of its own (the first, the digest): the layer lines above stay as they are
+            # and later ones start below it, as docker pull shows them.
+            self.write(f"{_CLEAR_LINE}{status}\n")
+            self._layers.clear()
+            self._drawn = 0
 
     @staticmethod
     def _layer_line(layer: str, status: str, message: ProgressMessage) -> str:
@@ -134,10 +138,8 @@ class TtyProgressView(ProgressView):
             return f"{layer}: {status} [{bar[:_BAR_WIDTH]}] {_bytes(message)}"
         return f"{layer}: {status}"
 
-    def _redraw(self, above: str | None = None) -> None:
+    def _redraw(self) -> None:
         text = f"\x1b[{self._drawn}A" if self._drawn else ""
-        if above is not None:
-            text += f"{_CLEAR_LINE}{above}\n"
         text += "".join(f"{_CLEAR_LINE}{line}\n" for line in self._layers.values())
         self._drawn = len(self._layers)
         self.write(text)
