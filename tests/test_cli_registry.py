@@ -148,12 +148,12 @@ async def test_login_push_pull_logout(
         out, _ = capsys.readouterr()
         assert out == f"Removed login credentials for {TLS}\n"
         assert json.loads((config / "config.json").read_text())["auths"] == {}
-        # Without the credentials the registry refuses (Docker 20.10 reports its plain-HTTP
-        # fallback's error instead of the 401; see README).
+        # Without the credentials the registry refuses, and the error says to log in.
         await remove_images(docker, f"{repository}:v1")
         assert await amain(pull, client_factory=factory) == 1
         _, err = capsys.readouterr()
         assert err.count("lightshuttle-runtime: error: ") == 1
+        assert f"lightshuttle-runtime login {TLS}" in err
         assert user.password not in err
     finally:
         await remove_images(docker, f"{repository}:v1")

@@ -443,6 +443,16 @@ def test_auth_refusals_become_registry_auth_errors(message: str) -> None:
         assert "none were sent" in str(caught.value) and "127.0.0.1:5443" in str(caught.value)
 
 
+def test_dockers_plain_http_fallback_without_credentials_is_a_refusal() -> None:
+    from lightshuttle_runtime import ServerError
+    from lightshuttle_runtime._credentials import raise_for_registry_auth
+
+    text = 'error parsing HTTP 400 response body: "Client sent an HTTP request to an HTTPS server."'
+    with pytest.raises(RegistryAuthError, match="most likely wants credentials"):
+        raise_for_registry_auth(ServerError(text, status=500), "127.0.0.1:5443", sent=False)
+    raise_for_registry_auth(ServerError(text, status=500), "127.0.0.1:5443", sent=True)  # stays
+
+
 def test_other_failures_stay_as_they_are() -> None:
     from lightshuttle_runtime import StreamError
     from lightshuttle_runtime._credentials import raise_for_registry_auth

@@ -471,16 +471,29 @@ _AUTH_REFUSED = re.compile(
 )
 
 
+#: Docker's report of its plain-HTTP fallback reaching a registry that speaks only HTTPS.
+_HTTPS_FALLBACK = re.compile(r"Client sent an HTTP request to an HTTPS server", re.IGNORECASE)
+
+
 def raise_for_registry_auth(
     exc: DockerError, registry: str, *, sent: bool, logging_in: bool = False
 ) -> None:
     """Raise :class:`RegistryAuthError` in place of ``exc`` when it says the registry refused
     (or wanted) credentials; otherwise return. ``sent``: whether credentials were sent;
     ``logging_in``: the error answers a login (the advice is then to check them)."""
-    if not isinstance(exc, (EngineError, StreamError)) or not _AUTH_REFUSED.search(exc.message):
+    if not isinstance(exc, (EngineError, StreamError)):
         return
     shown = "Docker Hub" if registry == DOCKER_HUB else registry
     what = "refused the credentials sent" if sent else "wants credentials and none were sent"
+    if not sent and _HTTPS_FALLBACK.search(exc.message):
+        # Docker (20.10) falls back to plain HTTP for a registry on an insecure range once
+        # HTTPS failed without credentials, and reports that attempt's failure.
+        what = (
+            "most likely wants credentials and none were sent (the engine tried HTTPS, then "
+            "plain HTTP, which the registry refuses)"
+        )
+    elif not _AUTH_REFUSED.search(exc.message):
+        return
     login = "docker.io" if registry == DOCKER_HUB else registry
     advice = (
         "Check the username and password (or token) for it"

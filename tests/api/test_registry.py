@@ -22,6 +22,9 @@ Engine differences met here (README, features by engine):
   fallback's 400 instead of the 401);
 - a pull with a wrong password: Docker 20.10 500 and Docker 28.5 401 before the stream, Podman
   in-band; a push: in-band on all three;
+- a pull with no credentials: Docker 20.10 reports its plain-HTTP fallback's failure (500
+  "Client sent an HTTP request to an HTTPS server"), Docker 28.5 500 "no basic auth
+  credentials", Podman in-band;
 - Podman reads ``registries.conf.d`` (the plain registry's ``insecure``) when its service
   starts: a service started before the entry was written cannot use ``127.0.0.1:5000``.
 """
@@ -234,6 +237,19 @@ async def test_a_push_without_credentials_is_refused(
         assert caught.value.status is None  # in-band, inside the 200 stream, on every engine
     finally:
         await remove_images(docker, f"{repository}:v1")
+
+
+async def test_a_pull_without_credentials_is_refused(
+    docker: DockerClient, engine: Engine, run_id: str
+) -> None:
+    with anyio.fail_after(120), pytest.raises(RegistryAuthError) as caught:
+        await drain(docker.images.pull(f"{TLS}/ls-reg/{engine.name}-none-{run_id}:v1"))
+    assert caught.value.registry == TLS and "none were sent" in str(caught.value)
+    # Docker 20.10 reports its plain-HTTP fallback (500), Docker 28.5 "no basic auth
+    # credentials" (500), both before the stream; Podman in-band.
+    assert caught.value.status == {"docker": 500, "docker28": 500, "podman": None}[engine.name]
+    if engine.name == "docker":
+        assert "HTTP request to an HTTPS server" in caught.value.engine_message
 
 
 async def test_a_pull_with_a_wrong_password_is_refused(
