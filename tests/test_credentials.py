@@ -30,6 +30,7 @@ from lightshuttle_runtime import (
 from lightshuttle_runtime._credentials import DOCKER_HUB
 
 from . import credential_helper
+from .api.test_images import tiny_rootfs
 
 pytestmark = pytest.mark.anyio
 
@@ -382,16 +383,7 @@ async def test_a_build_without_credentials_sends_no_registry_config(env: dict[st
 
 
 def _tiny_context() -> bytes:
-    import io
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        data = b"FROM busybox:local\n"
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return tiny_rootfs(b"FROM busybox:local\n", "Dockerfile")
 
 
 # -- what pull/push/load answers say ------------------------------------------------------------
