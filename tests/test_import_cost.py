@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 #: Heavy or rarely needed modules (ours and the standard library's) that a plain import must
@@ -101,3 +103,29 @@ def test_client_construction_adds_nothing_heavy() -> None:
         "lightshuttle_runtime.DockerClient('unix:///nonexistent.sock')\n"
     )
     assert heavy_among(added_modules(code)) == []
+
+
+@pytest.mark.parametrize("command", ["ps", "version"])
+def test_cli_cheap_commands_skip_build_registry_and_interactive_code(command: str) -> None:
+    # building the parser and parsing `ps`/`version` loads no code of the build, the
+    # credentials, exec/attach sessions, archives or the testing kit (the registry and
+    # interactive command modules add their parsers, their imports stay inside the commands)
+    code = f"from lightshuttle_runtime import _cli\n_cli.build_parser().parse_args([{command!r}])\n"
+    never = (
+        "tarfile",
+        "subprocess",
+        "httpcore",
+        "trio",
+        "lightshuttle_runtime._tar",
+        "lightshuttle_runtime._context",
+        "lightshuttle_runtime._dockerignore",
+        "lightshuttle_runtime._credentials",
+        "lightshuttle_runtime._interactive",
+        "lightshuttle_runtime._cli_build",
+        "lightshuttle_runtime.testing",
+        "lightshuttle_runtime.api._build",
+        "lightshuttle_runtime.api._archive",
+        "lightshuttle_runtime._streams._build_progress",
+        "lightshuttle_runtime._streams._buildkit",
+    )
+    assert heavy_among(added_modules(code), never) == []

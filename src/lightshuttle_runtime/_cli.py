@@ -19,41 +19,39 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, NoReturn, TextIO
+from typing import TYPE_CHECKING, Literal, NoReturn, TextIO
 
 import anyio
-import msgspec
 
 from . import __version__
-from ._cli_build import PlainBuildView, TtyBuildView
 from ._cli_interactive import add_attach_arguments, add_exec_arguments, cmd_attach, cmd_exec
-from ._cli_registry import PlainProgressView, add_registry_commands
+from ._cli_registry import add_registry_commands
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
 from ._discovery import find_engine
 from ._errors import DockerConnectionError, DockerError, NotFoundError
-from .models import ProgressMessage, SystemVersion
-from .runtime import (
-    LABEL_PROJECT,
-    LABEL_RESOURCE,
+from .runtime._errors import (
     ContainerExitedError,
-    ContainerId,
     ContainerRuntimeError,
-    ContainerSpec,
-    ContainerStatus,
     ContainerUnhealthyError,
-    DockerRuntime,
     EngineConnectError,
-    HealthcheckSpec,
-    LogChunk,
-    LogStream,
     OperationTimedOut,
-    PortSpec,
-    Stopped,
-    VolumeSpec,
-    project_network_name,
 )
-from .runtime._projects import check_project
+from .runtime._labels import LABEL_PROJECT, LABEL_RESOURCE, project_network_name
+
+# A command's own code (the runtime, the build and the registry views, the models) loads when
+# the command runs: `ps` or `version` do not pay for the build, tar, archive or spec code.
+if TYPE_CHECKING:
+    from .models import ProgressMessage, SystemVersion
+    from .runtime import (
+        ContainerId,
+        ContainerStatus,
+        DockerRuntime,
+        HealthcheckSpec,
+        LogChunk,
+        PortSpec,
+        VolumeSpec,
+    )
 
 __all__ = ["ClientFactory", "amain", "build_parser", "main", "run"]
 
@@ -77,12 +75,18 @@ DEMO_SCRIPT = (
 #: Seconds the demo waits for the container to become healthy, and for its log lines.
 DEMO_HEALTH_LIMIT = 60.0
 DEMO_FOLLOW_LIMIT = 30.0
-DEMO_CHECK = HealthcheckSpec(
-    test="test -f /tmp/ready",
-    interval=timedelta(milliseconds=200),
-    timeout=timedelta(seconds=5),
-    retries=3,
-)
+
+
+def demo_check() -> HealthcheckSpec:
+    """The demo container's health check: ready once ``/tmp/ready`` exists."""
+    from .runtime import HealthcheckSpec
+
+    return HealthcheckSpec(
+        test="test -f /tmp/ready",
+        interval=timedelta(milliseconds=200),
+        timeout=timedelta(seconds=5),
+        retries=3,
+    )
 
 
 class CommandError(Exception):
@@ -199,6 +203,8 @@ def volume(text: str) -> VolumeSpec:
             f"invalid volume {text!r}: use [SOURCE:]TARGET[:ro], e.g. /srv/data:/data:ro"
         )
     source = parts[0] if len(parts) == 2 else None
+    from .runtime import VolumeSpec
+
     return VolumeSpec(target=parts[-1], source=source, read_only=read_only)
 
 
@@ -221,6 +227,8 @@ def port(text: str) -> PortSpec:
     if protocol not in ("", "tcp", "udp", "sctp"):
         raise argparse.ArgumentTypeError(f"invalid port protocol {protocol!r}: tcp, udp or sctp")
     proto: Literal["tcp", "udp", "sctp"] = protocol or "tcp"  # type: ignore[assignment]
+    from .runtime import PortSpec
+
     return PortSpec(container_port, host_port, address or None, proto)
 
 
@@ -552,6 +560,8 @@ class Console:
     def pull_progress(self, image: str) -> Callable[[ProgressMessage], None]:
         """A pull progress callback: one stderr line per layer and status (not one per
         progress-bar update), after a first line naming ``image``."""
+        from ._cli_registry import PlainProgressView
+
         view = PlainProgressView(self.err, prefix=f"  {self.down} ")
         started: list[bool] = []
 
@@ -565,6 +575,8 @@ class Console:
 
     def write_chunk(self, chunk: LogChunk, prefix: bytes = b"") -> None:
         """A log chunk's bytes, unchanged, to stdout or stderr."""
+        from .runtime import LogStream
+
         stream = self.out if chunk.stream is LogStream.STDOUT else self.err
         data = prefix + chunk.data
         buffer = getattr(stream, "buffer", None)
@@ -650,7 +662,11 @@ async def cmd_context(args: argparse.Namespace, console: Console, factory: Clien
 
 async def cmd_ps(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """``GET /containers/json`` filtered on the ``lightshuttle.project`` label."""
-    label = f"{LABEL_PROJECT}={check_project(args.project)}" if args.project else LABEL_PROJECT
+    label = LABEL_PROJECT
+    if args.project:
+        from .runtime._projects import check_project
+
+        label = f"{LABEL_PROJECT}={check_project(args.project)}"
     found = await docker.containers.list(all_=args.all, filters={"label": [label]})
     rows = [("CONTAINER ID", "NAME", "IMAGE", "PROJECT", "RESOURCE", "STATUS")]
     for item in found:
@@ -675,6 +691,8 @@ async def cmd_ps(args: argparse.Namespace, docker: DockerClient, console: Consol
 
 async def cmd_run(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """Start a container from the arguments, wait until healthy, print its id."""
+    from .runtime import ContainerSpec, DockerRuntime, HealthcheckSpec
+
     check = None
     if args.health_cmd:
         check = HealthcheckSpec(
@@ -713,6 +731,8 @@ async def cmd_run(args: argparse.Namespace, docker: DockerClient, console: Conso
 
 async def cmd_logs(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """Copy a container's stdout to stdout and its stderr to stderr."""
+    from .runtime import ContainerId, DockerRuntime, LogStream
+
     runtime = DockerRuntime(docker)
     at_line_start = {LogStream.STDOUT: True, LogStream.STDERR: True}
     if args.tail is not None and args.tail < 0:
@@ -730,6 +750,8 @@ async def cmd_logs(args: argparse.Namespace, docker: DockerClient, console: Cons
 
 async def cmd_build(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """Build the context, showing each step on stderr; print the image id on stdout."""
+    from ._cli_build import PlainBuildView, TtyBuildView
+
     tty = args.progress == "tty" or (args.progress == "auto" and console.err.isatty())
     view = (
         TtyBuildView(console.err, ok=console.ok, bad=console.bad)
@@ -791,6 +813,9 @@ async def cmd_rm(args: argparse.Namespace, docker: DockerClient, console: Consol
 
 async def cmd_down(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """Remove every container of a project (forced), then its network."""
+    from .runtime import DockerRuntime
+    from .runtime._projects import check_project
+
     runtime = DockerRuntime(docker)
     found = await runtime.list_managed(check_project(args.project))
     for container in found:
@@ -804,6 +829,10 @@ async def cmd_down(args: argparse.Namespace, docker: DockerClient, console: Cons
 
 async def cmd_inspect(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """Print the container's status, or its inspect answer as JSON."""
+    import msgspec
+
+    from .runtime import ContainerId, DockerRuntime
+
     if args.format == "json":
         try:
             info = await docker.containers.inspect(args.name)
@@ -851,6 +880,8 @@ def _check_replay_options(args: argparse.Namespace) -> None:
 
 async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """The main job in one command, each step timed."""
+    from .runtime import ContainerSpec, DockerRuntime
+
     if args.lines < 1:
         raise CommandError(f"--lines must be at least 1 (got {args.lines})")
     if args.replay:
@@ -872,7 +903,7 @@ async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Cons
         project=DEMO_PROJECT,
         resource="ticker",
         command=["sh", "-c", DEMO_SCRIPT],
-        healthcheck=DEMO_CHECK,
+        healthcheck=demo_check(),
     )
     started = time.perf_counter()
     container = await runtime.start(spec)
@@ -894,6 +925,8 @@ async def cmd_demo(args: argparse.Namespace, docker: DockerClient, console: Cons
 async def _demo_body(
     args: argparse.Namespace, runtime: DockerRuntime, container: ContainerId, console: Console
 ) -> None:
+    from .runtime import Stopped
+
     waiting = time.perf_counter()
     await runtime.wait_healthy(container, timedelta(seconds=DEMO_HEALTH_LIMIT))
     console.step(f"{args.name} is healthy", waiting)

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Final
 import anyio
 import anyio.lowlevel
 
-from ._client import DockerClient
 from ._errors import InvalidArgumentError, StreamInterruptedError
-from ._interactive import InteractiveSession
 
 if TYPE_CHECKING:
     from ._cli import Console
+    from ._client import DockerClient
+    from ._interactive import InteractiveSession
 
 __all__ = ["add_attach_arguments", "add_exec_arguments", "cmd_attach", "cmd_exec"]
 

@@ -13,7 +13,6 @@ Two views of a progress stream (:class:`~lightshuttle_runtime.models.ProgressMes
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -22,15 +21,15 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 import anyio
 
-from ._credentials import DOCKER_HUB, CredentialStore, RegistryAuth, normalize_registry
 from ._errors import DockerError
-from ._stream import EngineStream
-from .api._images import loaded_images
-from .models import ProgressMessage
 
+# The credentials and the image API load when a command needs them (login, logout, load):
+# building the parser, or `ps`, does not pay for them.
 if TYPE_CHECKING:
     from ._cli import Console, Handler
     from ._client import DockerClient
+    from ._stream import EngineStream
+    from .models import ProgressMessage
 
 __all__ = [
     "PlainProgressView",
@@ -190,6 +189,8 @@ def _read_password(args: argparse.Namespace, console: Console) -> str:
         return str(args.password)
     if not sys.stdin.isatty():
         raise _usage("no password: give --password-stdin (or run on a terminal to be asked)")
+    import getpass
+
     return getpass.getpass("Password: ")
 
 
@@ -201,6 +202,8 @@ def _usage(text: str) -> Exception:
 
 async def cmd_login(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """``POST /auth`` with the credentials, then keep them as the Docker CLI does."""
+    from ._credentials import CredentialStore, RegistryAuth, normalize_registry
+
     registry = normalize_registry(args.registry or "")
     username = args.username
     if not username:
@@ -220,6 +223,8 @@ async def cmd_login(args: argparse.Namespace, docker: DockerClient, console: Con
 
 async def cmd_logout(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """Forget a registry's credentials (``config.json`` and its credential helper)."""
+    from ._credentials import CredentialStore, normalize_registry
+
     registry = normalize_registry(args.registry or "")
     removed = await CredentialStore().erase(registry)
     if not removed:
@@ -229,6 +234,8 @@ async def cmd_logout(args: argparse.Namespace, docker: DockerClient, console: Co
 
 
 def _shown(registry: str) -> str:
+    from ._credentials import DOCKER_HUB
+
     return "docker.io" if registry == DOCKER_HUB else registry
 
 
@@ -286,6 +293,8 @@ async def cmd_save(args: argparse.Namespace, docker: DockerClient, console: Cons
 
 async def cmd_load(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
     """Load the images of a tar from ``-i FILE`` (or stdin); print their names."""
+    from .api._images import loaded_images
+
     if args.input is None and sys.stdin.isatty():
         raise _usage("no tar on stdin: give -i FILE or redirect stdin")
     source = _file_chunks(Path(args.input)) if args.input else _stdin_chunks()

@@ -1,39 +1,44 @@
 """The container-runtime layer: the ContainerRuntime protocol and DockerRuntime."""
 
-from ._build import BuildProgressCallback
-from ._create import LABEL_PROJECT, LABEL_RESOURCE, PROJECT_NETWORK_PREFIX, project_network_name
-from ._docker import ContainerLogs, DockerRuntime, ProgressCallback
-from ._errors import (
-    BuildError,
-    ContainerExitedError,
-    ContainerNotFoundError,
-    ContainerRuntimeError,
-    ContainerUnhealthyError,
-    EngineConnectError,
-    ImagePullError,
-    InspectError,
-    InvalidSpecError,
-    LogStreamError,
-    OperationTimedOut,
-    RemoveError,
-    StartError,
-    StopError,
-)
-from ._projects import ManagedContainer, NetworkOwnershipError, ProjectNetworkError
-from ._protocol import ContainerRuntime
-from ._spec import BuildSpec, ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
-from ._types import (
-    ContainerId,
-    ContainerStatus,
-    Healthy,
-    LogChunk,
-    LogChunkStream,
-    LogStream,
-    Running,
-    Starting,
-    Stopped,
-    Unhealthy,
-)
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._build import BuildProgressCallback
+    from ._docker import ContainerLogs, DockerRuntime, ProgressCallback
+    from ._errors import (
+        BuildError,
+        ContainerExitedError,
+        ContainerNotFoundError,
+        ContainerRuntimeError,
+        ContainerUnhealthyError,
+        EngineConnectError,
+        ImagePullError,
+        InspectError,
+        InvalidSpecError,
+        LogStreamError,
+        OperationTimedOut,
+        RemoveError,
+        StartError,
+        StopError,
+    )
+    from ._labels import LABEL_PROJECT, LABEL_RESOURCE, PROJECT_NETWORK_PREFIX, project_network_name
+    from ._projects import ManagedContainer, NetworkOwnershipError, ProjectNetworkError
+    from ._protocol import ContainerRuntime
+    from ._spec import BuildSpec, ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
+    from ._types import (
+        ContainerId,
+        ContainerStatus,
+        Healthy,
+        LogChunk,
+        LogChunkStream,
+        LogStream,
+        Running,
+        Starting,
+        Stopped,
+        Unhealthy,
+    )
 
 __all__ = [
     "LABEL_PROJECT",
@@ -78,3 +83,48 @@ __all__ = [
     "VolumeSpec",
     "project_network_name",
 ]
+
+_EXPORTS = {
+    "BuildProgressCallback": "._build",
+    "LABEL_PROJECT": "._labels",
+    "LABEL_RESOURCE": "._labels",
+    "PROJECT_NETWORK_PREFIX": "._labels",
+    "project_network_name": "._labels",
+    "ContainerLogs": "._docker",
+    "DockerRuntime": "._docker",
+    "ProgressCallback": "._docker",
+    "BuildError": "._errors",
+    "ContainerExitedError": "._errors",
+    "ContainerNotFoundError": "._errors",
+    "ContainerRuntimeError": "._errors",
+    "ContainerUnhealthyError": "._errors",
+    "EngineConnectError": "._errors",
+    "ImagePullError": "._errors",
+    "InspectError": "._errors",
+    "InvalidSpecError": "._errors",
+    "LogStreamError": "._errors",
+    "OperationTimedOut": "._errors",
+    "RemoveError": "._errors",
+    "StartError": "._errors",
+    "StopError": "._errors",
+    "ManagedContainer": "._projects",
+    "NetworkOwnershipError": "._projects",
+    "ProjectNetworkError": "._projects",
+    "ContainerRuntime": "._protocol",
+    "BuildSpec": "._spec",
+    "ContainerSpec": "._spec",
+    "HealthcheckSpec": "._spec",
+    "PortSpec": "._spec",
+    "VolumeSpec": "._spec",
+    "ContainerId": "._types",
+    "ContainerStatus": "._types",
+    "Healthy": "._types",
+    "LogChunk": "._types",
+    "LogChunkStream": "._types",
+    "LogStream": "._types",
+    "Running": "._types",
+    "Starting": "._types",
+    "Stopped": "._types",
+    "Unhealthy": "._types",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -15,6 +15,7 @@ from ..models import (
     PortBinding,
 )
 from ._errors import InvalidSpecError
+from ._labels import LABEL_PROJECT, LABEL_RESOURCE, PROJECT_NETWORK_PREFIX, project_network_name
 from ._spec import HEALTHCHECK_KINDS, ContainerSpec, HealthcheckSpec, PortSpec, VolumeSpec
 
 __all__ = [
@@ -25,17 +26,8 @@ __all__ = [
     "project_network_name",
 ]
 
-LABEL_PROJECT = "lightshuttle.project"
-LABEL_RESOURCE = "lightshuttle.resource"
 #: Published ports bind to loopback unless the spec names another address.
 DEFAULT_HOST_ADDRESS = "127.0.0.1"
-#: A project's containers join the user-defined bridge network ``lightshuttle-<project>``.
-PROJECT_NETWORK_PREFIX = "lightshuttle-"
-
-
-def project_network_name(project: str) -> str:
-    """The name of ``project``'s network: ``lightshuttle-<project>``."""
-    return f"{PROJECT_NETWORK_PREFIX}{project}"
 
 
 def create_request(spec: ContainerSpec, *, image: str | None = None) -> ContainerCreateRequest:

@@ -27,8 +27,8 @@ from .._errors import (
     NotFoundError,
 )
 from ..models import GO_ZERO_TIME, ContainerSummary, Network
-from ._create import LABEL_PROJECT, LABEL_RESOURCE, project_network_name
 from ._errors import ContainerRuntimeError, EngineConnectError, InspectError, InvalidSpecError
+from ._labels import LABEL_PROJECT, LABEL_RESOURCE, project_network_name
 from ._status import container_status
 from ._types import ContainerId, ContainerStatus
 
