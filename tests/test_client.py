@@ -16,6 +16,7 @@ from lightshuttle_runtime import (
     DockerClient,
     DockerConnectionError,
     InvalidArgumentError,
+    TransportKind,
     UnexpectedUpgradeError,
     UnsupportedHostError,
 )
@@ -109,10 +110,25 @@ def test_host_is_resolved_at_construction(monkeypatch: pytest.MonkeyPatch) -> No
     assert DockerClient("/tmp/x.sock", transport=RecordingTransport()).address.source == "argument"
 
 
-@pytest.mark.parametrize("host", ["tcp://127.0.0.1:2375", "ssh://me@example.invalid"])
+@pytest.mark.parametrize("host", ["npipe:////./pipe/docker_engine", "fd://"])
 def test_unsupported_host_fails_at_construction(host: str) -> None:
     with pytest.raises(UnsupportedHostError, match=host):
         DockerClient(host)
+
+
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("tcp://127.0.0.1:2375", "native"),
+        ("tcp://127.0.0.1:2375", "httpx"),
+        ("ssh://me@example.invalid", "native"),
+        ("ssh://me@example.invalid/run/podman/podman.sock", "native"),
+        ("ssh://me@example.invalid/run/podman/podman.sock", "httpx"),
+    ],
+)
+def test_remote_hosts_get_a_transport_at_construction(host: str, kind: TransportKind) -> None:
+    """Nothing is dialled before the first request (ssh included)."""
+    assert isinstance(DockerClient(host, transport_kind=kind).transport, httpx.AsyncBaseTransport)
 
 
 # -- live ----------------------------------------------------------------------------------

@@ -42,8 +42,7 @@ PODMAN_TCP_HOST = os.environ.get("LS_PODMAN_TCP_HOST", "tcp://127.0.0.1:2375")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 IMAGE = "busybox:local"
 LIMIT = 60
-#: Which built-in transports reach tcp:// (the native one once its TCP connector lands).
-KINDS: tuple[TransportKind, ...] = ("httpx",)
+KINDS: tuple[TransportKind, ...] = ("native", "httpx")
 
 
 def good_tls() -> TLSConfig:
@@ -348,6 +347,5 @@ async def test_recorded_round_trip(
         replay=replay,
         anyio_backend=anyio_backend,
         tls=live_tls,
-        transport_kind="httpx",
     ) as client:
         await round_trip(client, f"ls-reach-rt-{endpoint}")

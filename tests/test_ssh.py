@@ -22,6 +22,7 @@ import pytest
 from lightshuttle_runtime import DockerClient, DockerConnectionError, EngineSSHError, TransportKind
 from lightshuttle_runtime._transports import _ssh
 from lightshuttle_runtime._transports._ssh import (
+    SSHConnector,
     SSHForwardTransport,
     classify_ssh_failure,
     dial_stdio_command,
@@ -119,11 +120,11 @@ async def test_no_ssh_binary_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "openssh-client" in str(caught.value)
 
 
-def test_ssh_without_a_socket_path_is_not_reachable_yet() -> None:
+def test_dial_stdio_needs_the_native_transport() -> None:
     from lightshuttle_runtime import UnsupportedHostError
 
-    with pytest.raises(UnsupportedHostError, match="ssh://"):
-        DockerClient("ssh://me@example.invalid")
+    with pytest.raises(UnsupportedHostError, match="native"):
+        DockerClient("ssh://me@example.invalid", transport_kind="httpx")
 
 
 def test_a_password_in_the_url_is_refused() -> None:
@@ -175,11 +176,23 @@ def kind(request: pytest.FixtureRequest) -> TransportKind:
     return value
 
 
+@pytest.fixture(params=["forward-native", "forward-httpx", "dial-stdio"])
+def way(request: pytest.FixtureRequest) -> str:
+    """How ssh reaches the engine: forwarding its socket (either transport), or
+    ``docker system dial-stdio`` (the native transport; Docker's default socket only)."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def client(engine_socket: str, sshd: str, kind: TransportKind) -> AsyncIterator[DockerClient]:
-    async with DockerClient(
-        f"ssh://{sshd}{engine_socket}", transport_kind=kind, ssh_options=OPTIONS
-    ) as docker:
+async def client(engine_socket: str, sshd: str, way: str) -> AsyncIterator[DockerClient]:
+    if way == "dial-stdio":
+        if engine_socket != SOCKETS["docker"]:
+            pytest.skip("dial-stdio reaches the remote docker CLI's default engine (Docker)")
+        host = f"ssh://{sshd}"
+    else:
+        host = f"ssh://{sshd}{engine_socket}"
+    kind: TransportKind = "httpx" if way == "forward-httpx" else "native"
+    async with DockerClient(host, transport_kind=kind, ssh_options=OPTIONS) as docker:
         yield docker
 
 
@@ -324,3 +337,89 @@ async def test_recorded_round_trip(
         request, engine, host, replay=replay, anyio_backend=anyio_backend, ssh_options=OPTIONS
     ) as client:
         await round_trip(client, f"ls-reach-rt-ssh-{engine}")
+
+
+# -- dial-stdio (the native transport, one ssh process per connection) -------------------------
+
+
+@pytest.mark.live
+async def test_dial_stdio_one_process_per_connection(sshd: str) -> None:
+    docker = DockerClient(f"ssh://{sshd}", ssh_options=OPTIONS, max_connections=3)
+    connector = getattr(docker.transport, "connector", None) or getattr(
+        docker.transport, "_connector", None
+    )
+    assert isinstance(connector, SSHConnector)
+    async with docker:
+        for _ in range(5):
+            await docker.system.ping()
+        assert len(connector.processes) == 1  # kept alive: one connection, one ssh
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(docker.system.ping)
+        assert 1 <= len(connector.processes) <= 3
+        pids = [process.pid for process in connector.processes]
+    assert not connector.processes
+    assert not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.live
+async def test_dial_stdio_cancelled_stream_leaves_no_ssh(sshd: str) -> None:
+    docker = DockerClient(f"ssh://{sshd}", ssh_options=OPTIONS)
+    connector = getattr(docker.transport, "connector", None) or getattr(
+        docker.transport, "_connector", None
+    )
+    assert isinstance(connector, SSHConnector)
+    async with docker:
+        with anyio.move_on_after(1):
+            async with docker.events.stream() as events:
+                async for _ in events:
+                    pass
+        pids = [process.pid for process in connector.processes]
+    assert not connector.processes
+    assert not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.live
+async def test_dial_stdio_unknown_host_key(sshd: str, tmp_path: Path) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    options = ["-i", str(KEY), "-o", f"UserKnownHostsFile={empty}", "-o", "IdentitiesOnly=yes"]
+    error = await _ssh_error(f"ssh://{sshd}", options, "native")
+    assert error.reason == "host-key-unknown"
+    assert "known_hosts" in str(error) and empty.read_text() == ""
+
+
+@pytest.mark.live
+async def test_dial_stdio_refused_key(sshd: str, tmp_path: Path) -> None:
+    key = tmp_path / "id_other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    options = ["-i", str(key), "-o", f"UserKnownHostsFile={KNOWN}", "-o", "IdentitiesOnly=yes"]
+    error = await _ssh_error(f"ssh://{sshd}", options, "native")
+    assert error.reason == "auth-refused"
+
+
+@pytest.mark.live
+async def test_dial_stdio_without_docker_on_the_remote(sshd: str) -> None:
+    """A remote PATH without ``docker`` (``PATH=/nonexistent`` set by a remote command
+    prefix would need sshd's PermitUserEnvironment; instead the remote command is changed)."""
+    host = f"ssh://{sshd}"
+    docker = DockerClient(host, ssh_options=OPTIONS)
+    connector = getattr(docker.transport, "connector", None) or getattr(
+        docker.transport, "_connector", None
+    )
+    assert isinstance(connector, SSHConnector)
+    connector.command[-1] = "ls-reach-no-docker system dial-stdio"
+    async with docker:
+        with pytest.raises(EngineSSHError) as caught:
+            await docker.system.ping()
+    assert caught.value.reason == "no-docker"
+    assert "docker" in str(caught.value)
+
+
+@pytest.mark.live
+async def test_dial_stdio_no_sshd() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    error = await _ssh_error(f"ssh://root@127.0.0.1:{port}", OPTIONS, "native")
+    assert error.reason == "refused"

@@ -301,16 +301,40 @@ def _default_transport(
     if address.scheme == "tcp" and address.host is not None and address.port is not None:
         if ssl_context is None and address.tls is not None:
             ssl_context = address.tls.ssl_context()
-        if kind == "httpx":
-            from ._transports._remote import HttpxTCPTransport
+        if kind == "native" and not address.path:
+            from ._transports._native import NativeTransport
+            from ._transports._tcp import TCPConnector
 
-            return HttpxTCPTransport(
-                address.host,
-                address.port,
-                ssl_context=ssl_context,
-                path_prefix=address.path or "",
-                max_connections=max_connections,
+            connector = TCPConnector(address.host, address.port, ssl_context=ssl_context)
+            return NativeTransport(connector, max_connections=max_connections)
+        from ._transports._remote import HttpxTCPTransport
+
+        return HttpxTCPTransport(
+            address.host,
+            address.port,
+            ssl_context=ssl_context,
+            path_prefix=address.path or "",
+            max_connections=max_connections,
+        )
+    if address.scheme == "ssh" and address.host is not None and not address.path:
+        if kind == "httpx":
+            raise UnsupportedHostError(
+                f"engine address {address.url} (from {address.source}): ssh:// without a "
+                "socket path runs `docker system dial-stdio`, which only the native transport "
+                "drives; use transport_kind='native', or give the remote engine socket as "
+                "the URL's path (ssh://host/var/run/docker.sock) to forward to it"
             )
+        from ._transports._native import NativeTransport
+        from ._transports._ssh import SSHConnector, dial_stdio_command
+
+        line = dial_stdio_command(
+            address.host,
+            user=address.user,
+            port=address.port,
+            connect_timeout=connect_timeout,
+            options=ssh_options,
+        )
+        return NativeTransport(SSHConnector(line, address.url), max_connections=max_connections)
     if address.scheme == "ssh" and address.host is not None and address.path:
         from ._transports._ssh import SSHForwardTransport, forward_command
 
@@ -334,15 +358,8 @@ def _default_transport(
         )
     if address.socket_path is None:
         raise UnsupportedHostError(
-            f"engine address {address.url} (from {address.source}): the {kind} transport "
-            f"cannot reach {address.scheme}:// yet"
-            + (" (transport_kind='httpx' can)" if address.scheme == "tcp" else "")
-            + (
-                " (give the remote engine socket as the URL's path to forward to it: "
-                "ssh://host/var/run/docker.sock)"
-                if address.scheme == "ssh"
-                else ""
-            )
+            f"engine address {address.url} (from {address.source}): no built-in transport "
+            f"reaches {address.scheme}://; use unix://, tcp:// or ssh://"
         )
     return _unix_transport(address.socket_path, kind, max_connections)
 

@@ -21,7 +21,7 @@ from ._errors import (
 )
 from ._transports._ssh import SSHFailure
 
-__all__ = ["TLS_REQUIRED_ANSWER", "explain", "tls_failed", "tls_required"]
+__all__ = ["TLS_REQUIRED_ANSWER", "explain", "refused_after_connect", "tls_failed", "tls_required"]
 
 #: What Go's TLS server answers to plain HTTP (``400``, Docker's TLS listener).
 TLS_REQUIRED_ANSWER = "Client sent an HTTP request to an HTTPS server"
@@ -70,6 +70,14 @@ def tls_failed(exc: BaseException, address: EngineAddress) -> bool:
         if _reset_by_peer(cause) and address.tls is not None:
             return True
     return False
+
+
+def refused_after_connect(exc: BaseException, address: EngineAddress) -> bool:
+    """Whether ``exc`` (a read or write failure before any answer) is the engine's or ssh's
+    refusal: :func:`tls_failed` for ``tcp://``, ssh's failure for ``ssh://``."""
+    if address.scheme == "ssh":
+        return any(isinstance(cause, SSHFailure) for cause in _chain(exc))
+    return tls_failed(exc, address)
 
 
 def _reset_by_peer(cause: BaseException) -> bool:
@@ -274,7 +282,7 @@ def ssh_error(
     stderr = " ".join(failure.stderr.split())
     said = f"; ssh said: {stderr}" if stderr else ""
     return EngineSSHError(
-        f"cannot reach the engine at {address.url}: {_ssh_advice(failure.reason, address)}{said}",
+        f"ssh to the engine at {address.url} failed: {_ssh_advice(failure.reason, address)}{said}",
         address=address.url,
         reason=failure.reason,
         stderr=failure.stderr,

@@ -562,18 +562,20 @@ def translate_transport_error(
         kind is FailureKind.BROKEN
         and not streaming
         and session.address is not None
-        and _tls_failed(exc, session.address)
+        and _refused_after_connect(exc, session.address)
     ):
-        kind = FailureKind.CONNECT  # a TLS refusal: explained as a connection failure
+        kind = FailureKind.CONNECT  # a TLS or ssh refusal: explained as a connection failure
     return typed_error(exc, kind, session, method, path, timeout, streaming=streaming)
 
 
-def _tls_failed(exc: BaseException, address: EngineAddress) -> bool:
-    if address.scheme != "tcp":
+def _refused_after_connect(exc: BaseException, address: EngineAddress) -> bool:
+    """A refusal seen only at the first read: TLS 1.3's of a client certificate, or ssh's
+    failure (dial-stdio's process ends before any answer)."""
+    if address.scheme not in ("tcp", "ssh"):
         return False
-    from ._reachability import tls_failed
+    from ._reachability import refused_after_connect
 
-    return tls_failed(exc, address)
+    return refused_after_connect(exc, address)
 
 
 K = TypeVar("K")

@@ -21,7 +21,7 @@ import shlex
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import IO
 
 import anyio
 import anyio.abc
@@ -29,6 +29,7 @@ import httpx
 
 __all__ = [
     "STDERR_TAIL",
+    "SSHConnector",
     "SSHFailure",
     "SSHForwardTransport",
     "classify_ssh_failure",
@@ -41,10 +42,9 @@ __all__ = [
 STDERR_TAIL = 2000
 
 
-@dataclass
-class SSHFailure(Exception):
+class SSHFailure(OSError):
     """ssh could not give a connection (internal: the session turns it into
-    :class:`EngineSSHError`).
+    :class:`EngineSSHError`). An ``OSError``, as the connector contract asks.
 
     Attributes:
         reason: see :class:`EngineSSHError`.
@@ -53,10 +53,14 @@ class SSHFailure(Exception):
         returncode: ssh's exit status, when it exited.
     """
 
-    reason: str
-    stderr: str
-    command: str
-    returncode: int | None = None
+    def __init__(
+        self, reason: str, stderr: str, command: str, returncode: int | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.stderr = stderr
+        self.command = command
+        self.returncode = returncode
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.stderr.strip() or f'ssh exited with {self.returncode}'}"
@@ -322,3 +326,129 @@ class SSHForwardTransport(httpx.AsyncBaseTransport):
         self._closed = True
         with anyio.CancelScope(shield=True):
             await self._stop()
+
+
+class SSHConnector:
+    """The native transport's connector to an ``ssh://`` engine by ``docker system
+    dial-stdio``: one ssh process per connection, ended with it.
+
+    ssh's failures (host key, authentication, no ``docker`` on the remote PATH...) show when
+    its process ends before any byte of an answer: the read then fails with
+    :class:`SSHFailure` (reason and stderr's tail) as the cause.
+
+    Args:
+        command: the command line (:func:`dial_stdio_command`).
+        address: the engine address, for messages.
+    """
+
+    def __init__(self, command: Sequence[str], address: str) -> None:
+        self.command = list(command)
+        self.line = shlex.join(self.command)
+        self._address = address
+        #: The ssh processes of open connections (for tests: none may outlive its connection).
+        self.processes: set[anyio.abc.Process] = set()
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    def __repr__(self) -> str:
+        return f"SSHConnector({self._address!r})"
+
+    async def connect(self) -> anyio.abc.ByteStream:
+        """Start one ``ssh ... docker system dial-stdio``.
+
+        Raises:
+            SSHFailure: no ``ssh`` binary (``ssh-missing``), or it could not start.
+        """
+        ssh_binary()
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the connection
+        try:
+            process = await anyio.open_process(
+                self.command, stdin=-1, stdout=-1, stderr=errors, start_new_session=True
+            )
+        except BaseException as exc:
+            errors.close()
+            if isinstance(exc, OSError):
+                raise SSHFailure("ssh-missing", str(exc), self.line) from exc
+            raise
+        self.processes.add(process)
+        return _ProcessStream(self, process, errors)
+
+
+class _ProcessStream(anyio.abc.ByteStream):
+    """One dial-stdio ssh process as a byte stream: its stdin and stdout are the connection."""
+
+    def __init__(
+        self, connector: SSHConnector, process: anyio.abc.Process, errors: IO[bytes]
+    ) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self._connector = connector
+        self._process = process
+        self._stdin = process.stdin
+        self._stdout = process.stdout
+        self._errors = errors
+        self._received = False
+        self._closed = False
+
+    def is_alive(self) -> bool:
+        """Whether ssh still runs (an idle connection whose ssh ended is replaced)."""
+        return not self._closed and self._process.returncode is None
+
+    async def _failure(self) -> SSHFailure | None:
+        """ssh's failure when it ended (or ends within 2 s) with an error, before any answer."""
+        with anyio.move_on_after(2):
+            await self._process.wait()
+        code = self._process.returncode
+        if code is None or code == 0:
+            return None
+        self._errors.seek(0)
+        stderr = _tail(self._errors.read())
+        return SSHFailure(classify_ssh_failure(stderr, code), stderr, self._connector.line, code)
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        try:
+            data = await self._stdout.receive(max_bytes)
+        except (anyio.EndOfStream, anyio.BrokenResourceError) as exc:
+            if not self._received:
+                failure = await self._failure()
+                if failure is not None:
+                    raise anyio.BrokenResourceError(str(failure)) from failure
+            if isinstance(exc, anyio.EndOfStream):
+                raise
+            raise
+        self._received = True
+        return data
+
+    async def send(self, item: bytes) -> None:
+        try:
+            await self._stdin.send(item)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            failure = await self._failure()
+            if failure is not None:
+                raise anyio.BrokenResourceError(str(failure)) from failure
+            raise anyio.BrokenResourceError(str(exc)) from exc
+
+    async def send_eof(self) -> None:
+        await self._stdin.aclose()
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        process = self._process
+        with anyio.CancelScope(shield=True):
+            # EOF on ssh's stdin ends dial-stdio, then ssh; stop it if it lingers.
+            await self._stdin.aclose()
+            with anyio.move_on_after(1):
+                await process.wait()
+            if process.returncode is None:
+                process.terminate()
+                with anyio.move_on_after(2):
+                    await process.wait()
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            await process.aclose()
+            self._errors.close()
+            self._connector.processes.discard(process)
