@@ -167,6 +167,17 @@ def classify_ssh_failure(stderr: str, returncode: int | None) -> str:
     return "exited"
 
 
+async def _stop(process: anyio.abc.Process) -> None:
+    """Terminate ``process`` if it still runs, kill it after 2 s, and reap it."""
+    if process.returncode is None:
+        process.terminate()
+        with anyio.move_on_after(2):
+            await process.wait()
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
 def _tail(data: bytes) -> str:
     return data[-STDERR_TAIL:].decode("utf-8", "replace")
 
@@ -268,13 +279,7 @@ class SSHForwardTransport(httpx.AsyncBaseTransport):
         if process is None:
             return ""
         with anyio.CancelScope(shield=True):
-            if process.returncode is None:
-                process.terminate()
-                with anyio.move_on_after(2):
-                    await process.wait()
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
+            await _stop(process)
             data, self._stderr = self._stderr, b""
             if process.stderr is not None:
                 with anyio.move_on_after(1):
@@ -442,13 +447,7 @@ class _ProcessStream(anyio.abc.ByteStream):
             await self._stdin.aclose()
             with anyio.move_on_after(1):
                 await process.wait()
-            if process.returncode is None:
-                process.terminate()
-                with anyio.move_on_after(2):
-                    await process.wait()
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await _stop(process)
             await process.aclose()
             self._errors.close()
             self._connector.processes.discard(process)
