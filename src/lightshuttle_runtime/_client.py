@@ -124,7 +124,12 @@ class DockerClient(AsyncResource):
             searched).
         transport_kind: which built-in transport to use when ``transport`` is not given:
             ``"native"`` (default) or ``"httpx"`` (httpx's stock ``AsyncHTTPTransport``).
-        max_connections: connections the built-in transport keeps open at once (at least 1).
+        max_connections: connections the built-in transport uses for ordinary requests at once
+            (at least 1); a request that finds them all busy waits up to ``timeout``, then
+            raises :class:`PoolExhaustedError`. Streams that hold their connection while they
+            live (logs with ``follow``, events, wait, attach/exec sessions) are not counted:
+            each opens its own connection (one file descriptor), so streams never starve
+            ordinary calls nor wait for each other.
         credentials: where registry credentials are found when a call gets no ``auth=``
             (default: a :class:`~lightshuttle_runtime.CredentialStore` reading
             ``DOCKER_AUTH_CONFIG``, ``DOCKER_CONFIG``/``~/.docker/config.json`` and its

@@ -38,6 +38,7 @@ from ._errors import (
     UnexpectedUpgradeError,
 )
 from ._failures import FailureKind, failure_kind, typed_error
+from ._transports import LONG_LIVED
 
 if TYPE_CHECKING:
     from ._credentials import CredentialStore
@@ -143,9 +144,9 @@ class EngineSession:
         self._abandoned: list[tuple[httpx.Response | None, AsyncIterator[bytes] | None]] = []
         # A transport that says it never modifies a request may be handed the same (bodiless)
         # request object again: building one costs a fifth of a cheap request's client time.
-        self._requests: dict[tuple[str, str, float | None, float | None], httpx.Request] | None = (
-            {} if getattr(transport, "reuses_requests", False) is True else None
-        )
+        self._requests: (
+            dict[tuple[str, str, float | None, float | None, bool], httpx.Request] | None
+        ) = {} if getattr(transport, "reuses_requests", False) is True else None
 
     @property
     def credentials(self) -> CredentialStore:
@@ -209,8 +210,13 @@ class EngineSession:
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
         versioned: bool = True,
+        long_lived: bool = False,
     ) -> httpx.Request:
-        """Build the request for ``method path``; ``timeout`` is the read timeout in seconds."""
+        """Build the request for ``method path``; ``timeout`` is the read timeout in seconds.
+
+        ``long_lived`` marks a stream that holds its connection while it lives (the request
+        extension ``LONG_LIVED``): the built-in transports serve it outside ``max_connections``.
+        """
         url = _BASE_URL + (self._prefix if versioned else "") + path
         if params:
             query = urlencode(encode_query(params))
@@ -220,16 +226,16 @@ class EngineSession:
         reusable = body is None and not headers and content_type is None
         requests = self._requests
         if reusable and requests is not None:
-            key = (method, url, timeout, connect)
+            key = (method, url, timeout, connect, long_lived)
             request = requests.get(key)
             if request is None:
-                request = self._new_request(method, url, None, {}, connect, timeout)
+                request = self._new_request(method, url, None, {}, connect, timeout, long_lived)
                 _remember(requests, key, request)
             return request
         all_headers = dict(headers) if headers else {}
         if content_type is not None:
             all_headers["Content-Type"] = content_type
-        return self._new_request(method, url, body, all_headers, connect, timeout)
+        return self._new_request(method, url, body, all_headers, connect, timeout, long_lived)
 
     def _new_request(
         self,
@@ -239,20 +245,18 @@ class EngineSession:
         headers: dict[str, str],
         connect: float | None,
         timeout: float | None,
+        long_lived: bool,
     ) -> httpx.Request:
         parsed = self._urls.get(url)
         if parsed is None:
             parsed = httpx.URL(url)
             _remember(self._urls, url, parsed)
-        return httpx.Request(
-            method,
-            parsed,
-            content=body,
-            headers=headers,
-            extensions={
-                "timeout": {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}
-            },
-        )
+        extensions: dict[str, Any] = {
+            "timeout": {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}
+        }
+        if long_lived:
+            extensions[LONG_LIVED] = True
+        return httpx.Request(method, parsed, content=body, headers=headers, extensions=extensions)
 
     async def send(
         self,
@@ -275,7 +279,8 @@ class EngineSession:
                 request bodies are encoded (instead of ``body``/``content_type``).
             timeout: the read timeout in seconds; ``-1`` (the default) means the session's request
                 timeout, ``None`` means none (streams).
-            stream: leave the body unread (the caller must ``aclose()`` the response).
+            stream: leave the body unread (the caller must ``aclose()`` the response); with
+                ``timeout=None`` too, the request is long-lived (see :meth:`build_request`).
 
         Raises:
             EngineError: a subclass for the status (404 NotFoundError, 409 ConflictError...).
@@ -306,6 +311,7 @@ class EngineSession:
             headers=headers,
             timeout=timeout,
             versioned=versioned,
+            long_lived=stream and timeout is None,
         )
         with self._translate(method, request.url.path, timeout):
             response = await self.transport.handle_async_request(request)

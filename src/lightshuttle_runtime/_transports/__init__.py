@@ -8,10 +8,11 @@ stock transport as ``transport_kind="httpx"`` builds it; ``_remote``, ``_ssh``: 
 """
 
 from ._connector import Connector, SocketStream, UnixConnector
-from ._native import NativeTransport, UnixSocketTransport, UpgradedStream
+from ._native import LONG_LIVED, NativeTransport, UnixSocketTransport, UpgradedStream
 from ._upgrade import UpgradeError, upgraded_stream
 
 __all__ = [
+    "LONG_LIVED",
     "Connector",
     "NativeTransport",
     "SocketStream",

@@ -1,12 +1,18 @@
 """httpx's stock transport, as ``DockerClient(transport_kind="httpx")`` builds it.
 
-It is ``httpx.AsyncHTTPTransport(uds=...)`` with httpcore's own pool, connections and h11, and
-one addition: a keep-alive connection whose last response was followed by bytes the engine
-had no business sending (stray bytes after the body, already read into h11's buffer) is
-treated as expired, so the pool closes it instead of reading those bytes as the next answer.
-Our native transport discards such a connection in the same way.
+:class:`HttpxTransport` is ``httpx.AsyncHTTPTransport(uds=...)`` — httpcore's own pool,
+connections and h11 do every byte of I/O — with two additions, both there because our native
+transport behaves so and the client's contract depends on it:
 
-The check reads h11's ``trailing_data`` through httpcore's private attributes
+- **long-lived streams have a pool of their own.** A request marked long-lived
+  (``extensions[LONG_LIVED]``: follow logs, events, wait, attach) goes through a second stock
+  ``AsyncHTTPTransport`` with no connection limit, so streams never take the connections that
+  ordinary requests wait for, nor wait for each other;
+- **a keep-alive connection left with stray bytes is expired.** When a response is followed by
+  bytes the engine had no business sending (already read into h11's buffer), the pool closes
+  that connection instead of reading them as the next answer.
+
+The second reads h11's ``trailing_data`` through httpcore's private attributes
 (``AsyncHTTPConnection._connection._h11_state``); when a future httpcore names them otherwise
 the check finds nothing and the connection is kept, as stock httpx keeps it
 (``tests/testing/test_conformance.py``'s ``stray-bytes`` check would then fail).
@@ -19,22 +25,56 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["httpx_transport"]
+from ._native import LONG_LIVED
+
+__all__ = ["HttpxTransport", "httpx_transport"]
 
 
-def httpx_transport(socket_path: str, *, max_connections: int) -> httpx.AsyncHTTPTransport:
-    """httpx's ``AsyncHTTPTransport`` on a Unix socket, discarding connections with stray bytes.
+class HttpxTransport(httpx.AsyncHTTPTransport):
+    """httpx's ``AsyncHTTPTransport`` on a Unix socket, long-lived streams on a second one.
 
     Args:
         socket_path: the engine's socket.
-        max_connections: connections open at once (and kept alive), at least 1.
+        max_connections: connections serving ordinary requests at once (and kept alive);
+            long-lived streams are not counted.
     """
-    transport = httpx.AsyncHTTPTransport(
-        uds=socket_path,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
-    )
+
+    def __init__(self, socket_path: str, *, max_connections: int) -> None:
+        super().__init__(
+            uds=socket_path,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+        )
+        _expire_stray_bytes(self)
+        self.socket_path = socket_path
+        self._streams = httpx.AsyncHTTPTransport(
+            uds=socket_path,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
+        )
+        _expire_stray_bytes(self._streams)
+
+    def __repr__(self) -> str:
+        return f"HttpxTransport({self.socket_path!r})"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.extensions.get(LONG_LIVED, False):
+            return await self._streams.handle_async_request(request)
+        return await super().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        try:
+            await self._streams.aclose()
+        finally:
+            await super().aclose()
+
+
+def httpx_transport(socket_path: str, *, max_connections: int) -> HttpxTransport:
+    """The transport ``transport_kind="httpx"`` uses (see :class:`HttpxTransport`)."""
+    return HttpxTransport(socket_path, max_connections=max_connections)
+
+
+def _expire_stray_bytes(transport: httpx.AsyncHTTPTransport) -> None:
     pool = getattr(transport, "_pool", None)
     create = getattr(pool, "create_connection", None)
     if isinstance(pool, httpcore.AsyncConnectionPool) and callable(create):
@@ -43,7 +83,6 @@ def httpx_transport(socket_path: str, *, max_connections: int) -> httpx.AsyncHTT
             return _DiscardStrayBytes(create(origin))
 
         pool.create_connection = create_connection  # type: ignore[method-assign]
-    return transport
 
 
 class _DiscardStrayBytes(httpcore.AsyncConnectionInterface):

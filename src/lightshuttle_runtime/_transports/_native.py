@@ -36,7 +36,11 @@ from ._http11 import (
     encode_request_head,
 )
 
-__all__ = ["NativeTransport", "UnixSocketTransport", "UpgradedStream"]
+__all__ = ["LONG_LIVED", "NativeTransport", "UnixSocketTransport", "UpgradedStream"]
+
+#: A request extension: ``True`` marks a long-lived stream (follow logs, events, wait, attach),
+#: which the built-in transports serve outside the limit of ``max_connections``.
+LONG_LIVED = "lightshuttle.long_lived"
 
 _COALESCE_LIMIT = 64 * 1024  # send head and body in one call when the body is this small
 #: What a connection's byte stream may raise when it fails (the OS's, or anyio's contract).
@@ -58,10 +62,11 @@ def _timeouts(request: httpx.Request) -> Timeouts:
 class _Connection:
     """One connection to the engine and the reader of the responses arriving on it."""
 
-    __slots__ = ("idle_since", "partial", "reader", "received_any", "wire")
+    __slots__ = ("idle_since", "partial", "reader", "received_any", "slotted", "wire")
 
     def __init__(self, wire: Wire) -> None:
         self.wire = wire
+        self.slotted = True  # holds one of max_connections (a long-lived stream's does not)
         self.reader = ResponseReader()
         self.idle_since = 0.0
         self.partial = False  # the request was cut short (early answer): never reuse
@@ -168,7 +173,7 @@ class _Pool:
             else:
                 await _close(conn.wire)
         finally:
-            self.release_slot()
+            self.release_slot_of(conn)
 
     async def discard(self, conn: _Connection) -> None:
         """Close a connection that failed or whose response was abandoned."""
@@ -176,6 +181,10 @@ class _Pool:
         try:
             await _close(conn.wire)
         finally:
+            self.release_slot_of(conn)
+
+    def release_slot_of(self, conn: _Connection) -> None:
+        if conn.slotted:
             self.release_slot()
 
     def discard_now(self, conn: _Connection) -> None:
@@ -184,7 +193,7 @@ class _Pool:
         self.active.discard(conn)
         if not conn.wire.close():
             self.closing.append(conn.wire)
-        self.release_slot()
+        self.release_slot_of(conn)
 
     async def flush(self) -> None:
         """Close the wires :meth:`discard_now` could not."""
@@ -389,8 +398,12 @@ class NativeTransport(httpx.AsyncBaseTransport):
     Args:
         connector: opens the connections (:class:`~._connector.UnixConnector`, or any
             :class:`~._connector.Connector`).
-        max_connections: connections open at once (in use plus idle); a request that
-            finds them all in use waits for one, up to the ``pool`` timeout.
+        max_connections: connections serving ordinary requests at once; a request that finds
+            them all in use waits for one, up to the ``pool`` timeout (then
+            ``httpx.PoolTimeout``). A request marked long-lived (``extensions[LONG_LIVED]``:
+            the client's follow, events, wait and attach streams) opens a connection outside
+            this limit, so streams never starve ordinary calls nor wait for each other; each
+            holds one file descriptor while it is open.
         max_keepalive: idle connections kept for reuse.
         keepalive_expiry: seconds an idle connection is kept before it is closed.
 
@@ -511,10 +524,14 @@ class NativeTransport(httpx.AsyncBaseTransport):
         pool = self._pool
         if pool.closing:
             await pool.flush()
-        if pool.slots_used < pool.max_connections and not pool.waiters:
-            pool.slots_used += 1
-        else:
-            await pool.wait_for_slot(pool_timeout, request)
+        # A long-lived stream (follow logs, events, wait, attach) holds its connection for as
+        # long as it lives: it takes none of the max_connections that ordinary requests share.
+        slotted = not request.extensions.get(LONG_LIVED, False)
+        if slotted:
+            if pool.slots_used < pool.max_connections and not pool.waiters:
+                pool.slots_used += 1
+            else:
+                await pool.wait_for_slot(pool_timeout, request)
         try:
             if pool.closed:
                 raise RuntimeError(f"the {type(self).__name__} is closed")
@@ -522,8 +539,10 @@ class NativeTransport(httpx.AsyncBaseTransport):
             if conn is None:
                 conn = await self._connect(connect_timeout, request)
         except BaseException:
-            pool.release_slot()
+            if slotted:
+                pool.release_slot()
             raise
+        conn.slotted = slotted
         conn.received_any = False
         pool.active.add(conn)
         return conn

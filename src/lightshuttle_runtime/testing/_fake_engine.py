@@ -429,7 +429,10 @@ class FakeEngine:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listener.bind(self.path)
-            listener.listen(64)
+            # The system's limit, as the engines listen (Go's net.Listen: somaxconn); with a
+            # short backlog, httpcore under trio takes a connect to a full one as done and
+            # fails its first read (EINVAL) where an engine would have queued it.
+            listener.listen(socket.SOMAXCONN)
             listener.setblocking(False)
         except BaseException:
             listener.close()
