@@ -5,7 +5,7 @@ Against the FakeEngine, on both built-in transports: 100 follow streams and 100 
 stay open (each has received its first item) while 1,000 inspects all complete; with every
 ordinary connection busy, the next ordinary call fails after its timeout with
 :class:`PoolExhaustedError`, which says how to raise the limit. The live variant (200 follow
-streams and 1,000 inspects on Docker and Podman) is in ``tests/runtime/test_pool_live.py``.
+streams and 1,000 inspects on Docker and Podman) is in ``test_pool_live.py``.
 """
 
 from __future__ import annotations
