@@ -185,7 +185,7 @@ async def test_an_in_band_error_raises_with_the_builders_message() -> None:
     assert [m.step for m in received] == ["RUN exit 3"]
     assert caught.value.message == "building at STEP: exit status 3"
     assert caught.value.code is None
-    assert (caught.value.method, caught.value.path) == ("POST", "/build")
+    assert (caught.value.method, caught.value.path) == ("POST", "/v1.41/build")  # as sent
 
 
 async def test_an_error_status_before_the_stream_raises() -> None:
