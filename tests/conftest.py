@@ -104,13 +104,48 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+#: The built-in transports a ``both_transports`` test runs through on each live engine.
+TRANSPORT_KINDS: tuple[TransportKind, ...] = ("native", "httpx")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_transports: run live through both built-in transports (the transport_kind "
+        "fixture: native and httpx); replays, which use no transport, run once",
+    )
+
+
+@pytest.fixture
+def transport_kind() -> TransportKind:
+    """The built-in transport the ``docker`` fixture's client uses: ``native``, unless the test
+    is marked ``both_transports`` (then each of :data:`TRANSPORT_KINDS` on each live engine)."""
+    return "native"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``engine``: the live engines; tests using a cassette-backed client (``docker``, or
-    ``transport_docker`` of a module that parametrizes the transport) also get the replays."""
+    ``transport_docker`` of a module that parametrizes the transport) also get the replays.
+    A ``both_transports`` test gets ``(engine, transport_kind)`` pairs: every live engine
+    through every built-in transport, and each replay once."""
     if not _uses_our_engine(metafunc):
         return
+    replaying = bool(REPLAYING_FIXTURES.intersection(metafunc.fixturenames))
+    if metafunc.definition.get_closest_marker("both_transports") is not None:
+        pairs = [
+            pytest.param(name, kind, marks=pytest.mark.live, id=f"{name}-{kind}")
+            for name in ENGINE_SOCKETS
+            for kind in TRANSPORT_KINDS
+        ]
+        if replaying:
+            pairs += [
+                pytest.param(f"{name}-replay", "native", id=f"{name}-replay")
+                for name in ENGINE_SOCKETS
+            ]
+        metafunc.parametrize(("engine", "transport_kind"), pairs, indirect=["engine"])
+        return
     params = [pytest.param(name, marks=pytest.mark.live, id=name) for name in ENGINE_SOCKETS]
-    if REPLAYING_FIXTURES.intersection(metafunc.fixturenames):
+    if replaying:
         params += [pytest.param(f"{name}-replay", id=f"{name}-replay") for name in ENGINE_SOCKETS]
     metafunc.parametrize("engine", params, indirect=True)
 
@@ -148,7 +183,10 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 def engine_cassette_path(item: pytest.Item, engine: Engine) -> Path:
     """``tests/cassettes/<test module path>/<test name>[<params>-<engine>].json``."""
     module = item.path.relative_to(TESTS).with_suffix("")
-    name = cassette_test_name(item, exclude=("anyio_backend", "engine"), extra=(engine.name,))
+    # A both_transports test's live runs share one cassette: it is recorded through the native
+    # transport and replayed once (a replay uses no transport).
+    exclude = ("anyio_backend", "engine", "transport_kind")
+    name = cassette_test_name(item, exclude=exclude, extra=(engine.name,))
     return CASSETTES / module / f"{name}.json"
 
 
@@ -181,11 +219,21 @@ def engine_cassette(
 
 @pytest.fixture
 async def docker(
-    engine: Engine, request: pytest.FixtureRequest, anyio_backend: str
+    engine: Engine,
+    request: pytest.FixtureRequest,
+    anyio_backend: str,
+    transport_kind: TransportKind,
 ) -> AsyncIterator[DockerClient]:
-    """A DockerClient on ``engine``: live, live and recording, or replaying its cassette."""
-    cassette = engine_cassette(request, engine, anyio_backend)
-    async with DockerClient(engine.host, transport=cassette) as client:
+    """A DockerClient on ``engine`` through the ``transport_kind`` built-in transport: live,
+    live and recording (through the native transport only), or replaying its cassette."""
+    cassette = (
+        engine_cassette(request, engine, anyio_backend)
+        if engine.replay or transport_kind == "native"
+        else None
+    )
+    async with DockerClient(
+        engine.host, transport=cassette, transport_kind=transport_kind
+    ) as client:
         yield client
     if cassette is not None:
         finish_cassette(request.node, cassette)

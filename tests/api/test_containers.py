@@ -137,6 +137,7 @@ async def test_kill(docker: DockerClient) -> None:
             await docker.containers.kill(name)
 
 
+@pytest.mark.both_transports
 async def test_kill_with_a_signal(docker: DockerClient) -> None:
     name = "ls-test-kill-signal"
     trap = ["sh", "-c", "trap 'exit 7' USR1; echo ready; while :; do sleep 0.1; done"]
@@ -249,6 +250,7 @@ async def run_to_exit(docker: DockerClient, name: str) -> None:
             await exited.result()
 
 
+@pytest.mark.both_transports
 async def test_logs_separate_stdout_and_stderr(docker: DockerClient) -> None:
     name = "ls-test-logs"
     async with container(docker, name, ["sh", "-c", "echo out; echo err >&2; echo two"]):
@@ -264,6 +266,7 @@ async def test_logs_separate_stdout_and_stderr(docker: DockerClient) -> None:
             assert [frame async for frame in stream] == [Frame(1, b"out\n"), Frame(1, b"two\n")]
 
 
+@pytest.mark.both_transports
 async def test_logs_tail(docker: DockerClient) -> None:
     name = "ls-test-logs-tail"
     async with container(docker, name, ["sh", "-c", "echo one; echo two; echo three"]):
@@ -274,6 +277,7 @@ async def test_logs_tail(docker: DockerClient) -> None:
             assert [frame async for frame in stream] == []
 
 
+@pytest.mark.both_transports
 async def test_logs_of_a_tty_container_are_raw(docker: DockerClient) -> None:
     name = "ls-test-logs-tty"
     async with container(docker, name, ["sh", "-c", "echo out; echo err >&2"], tty=True):
@@ -286,6 +290,7 @@ async def test_logs_of_a_tty_container_are_raw(docker: DockerClient) -> None:
         assert joined(frames, 1) == b"out\r\nerr\r\n"
 
 
+@pytest.mark.both_transports
 async def test_logs_with_timestamps(docker: DockerClient, engine: Engine) -> None:
     name = "ls-test-logs-time"
     async with container(docker, name, ["sh", "-c", "echo out; echo err >&2; echo two"]):
@@ -313,6 +318,7 @@ async def test_logs_with_timestamps(docker: DockerClient, engine: Engine) -> Non
         assert any(frame.timestamp.microsecond != 0 for frame in frames)
 
 
+@pytest.mark.both_transports
 async def test_logs_follow_ends_when_the_container_exits(docker: DockerClient) -> None:
     name = "ls-test-logs-follow"
     async with container(docker, name, ["sh", "-c", "echo one; sleep 1; echo two >&2; exit 3"]):
@@ -575,6 +581,7 @@ async def test_stats_one_shot_has_no_previous_sample(docker: DockerClient) -> No
         assert 0.0 <= sample.cpu_percent < 100.0 * max(sample.cpu_stats.online_cpus, 1)
 
 
+@pytest.mark.both_transports
 async def test_stats_stream_yields_consecutive_samples(docker: DockerClient) -> None:
     async with container(docker, OPS, BUSY) as container_id:
         await docker.containers.start(container_id)

@@ -12,7 +12,8 @@ from lightshuttle_runtime import DockerClient, InvalidArgumentError, NotFoundErr
 from lightshuttle_runtime.models import ContainerCreateRequest, EventMessage
 from tests.conftest import Engine
 
-pytestmark = pytest.mark.anyio
+#: Every live run goes through both built-in transports (native and httpx's stock one).
+pytestmark = [pytest.mark.anyio, pytest.mark.both_transports]
 
 NAME = "ls-test-events"
 

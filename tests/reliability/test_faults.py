@@ -27,6 +27,7 @@ from lightshuttle_runtime import (
     StreamError,
     StreamInterruptedError,
     StreamTruncatedError,
+    TransportKind,
 )
 from lightshuttle_runtime._transports import UnixSocketTransport
 from lightshuttle_runtime.models import ContainerCreateRequest, EventMessage
@@ -348,15 +349,18 @@ async def test_a_body_announced_chunked_is_sent_chunked(
 
 
 @pytest.mark.live
+@pytest.mark.both_transports
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_live_silent_streams_outlive_the_request_timeout(engine: Engine) -> None:
+async def test_live_silent_streams_outlive_the_request_timeout(
+    engine: Engine, transport_kind: TransportKind
+) -> None:
     """A container silent for 1.5 s between two lines, and an events stream that matches
     nothing, under a request timeout of 0.3 s: no DockerTimeout, the late line arrives."""
     name = "ls-rel-silent"
     cmd = ["sh", "-c", "echo first; sleep 1.5; echo second"]
     async with (
         DockerClient(engine.host) as manager,
-        DockerClient(engine.host, timeout=0.3) as docker,
+        DockerClient(engine.host, timeout=0.3, transport_kind=transport_kind) as docker,
     ):
         with contextlib.suppress(NotFoundError):
             await manager.containers.remove(name, force=True)

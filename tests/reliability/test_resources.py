@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
-from lightshuttle_runtime import DockerClient, NotFoundError
+from lightshuttle_runtime import DockerClient, NotFoundError, TransportKind
 from lightshuttle_runtime.models import ContainerCreateRequest
 from lightshuttle_runtime.testing import FakeEngine, stream_chunks
 from tests.conftest import Engine
@@ -142,11 +142,14 @@ async def ticking_container(docker: DockerClient, name: str) -> AsyncIterator[st
 
 
 @pytest.mark.live
-async def test_live_follow_streams_and_inspects_at_once(engine: Engine) -> None:
+@pytest.mark.both_transports
+async def test_live_follow_streams_and_inspects_at_once(
+    engine: Engine, transport_kind: TransportKind
+) -> None:
     followers, inspects = 10, 100
     fds = open_fds()
     async with (
-        DockerClient(engine.host, max_connections=followers + 10) as docker,
+        DockerClient(engine.host, transport_kind=transport_kind) as docker,  # default pool
         ticking_container(docker, "ls-rel-load") as container,
     ):
         lines: list[bytes] = []

@@ -35,6 +35,7 @@ from lightshuttle_runtime import (
     RegistryAuthError,
     ServerError,
     StreamError,
+    TransportKind,
     UnsafeArchiveError,
 )
 from lightshuttle_runtime._tar import extract_tar
@@ -218,9 +219,12 @@ def test_ports_bind_loopback_unless_an_address_is_named() -> None:
 
 @pytest.mark.anyio
 @pytest.mark.live
-async def test_live_published_ports_bind_loopback(engine: Engine) -> None:
+@pytest.mark.both_transports
+async def test_live_published_ports_bind_loopback(
+    engine: Engine, transport_kind: TransportKind
+) -> None:
     name = "ls-rel-ports"
-    async with DockerClient(engine.host) as docker:
+    async with DockerClient(engine.host, transport_kind=transport_kind) as docker:
         runtime = DockerRuntime(docker)
         await runtime.remove(name)
         spec = ContainerSpec(

@@ -38,7 +38,8 @@ from lightshuttle_runtime.runtime import (
     VolumeSpec,
 )
 
-pytestmark = pytest.mark.anyio
+#: Every live run goes through both built-in transports (native and httpx's stock one).
+pytestmark = [pytest.mark.anyio, pytest.mark.both_transports]
 
 IMAGE = "busybox:local"
 PROJECT = "ls-tests"
