@@ -14,7 +14,7 @@ import pytest
 
 from lightshuttle_runtime._transports import UnixSocketTransport
 from lightshuttle_runtime._transports._http11 import encode_chunk
-from lightshuttle_runtime.testing import Behaviour, Close, FakeEngine, Send
+from lightshuttle_runtime.testing import Behaviour, Close, FakeEngine, Send, Sleep
 
 pytestmark = pytest.mark.anyio
 
@@ -70,3 +70,61 @@ async def test_good_chunks_come_before_a_framing_error(fake: FakeEngine, sock_pa
     assert b"".join(items) == b"first second"
     assert isinstance(error, httpx.RemoteProtocolError)
     assert "chunk size" in str(error)
+
+
+# -- a body that came whole with its head ---------------------------------------------------
+
+
+async def test_whole_body_with_the_head_is_read_and_the_connection_back(
+    fake: FakeEngine, sock_path: str
+) -> None:
+    # The answer arrives in one piece: the response comes back read (content available,
+    # aread() returns it), and its connection is already idle in the pool.
+    body = b'{"Id": "c0ffee"}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+    fake.enqueue(Behaviour((Send(head + body),)))
+    async with UnixSocketTransport(sock_path) as transport:
+        response = await transport.handle_async_request(
+            httpx.Request("GET", "http://docker/v1.41/containers/x/json")
+        )
+        assert transport.idle_connections == 1
+        assert transport.active_connections == 0
+        assert response.content == body
+        assert await response.aread() == body
+        assert "content-length" in response.headers
+        await response.aclose()
+
+
+async def test_whole_chunked_body_keeps_the_engines_headers_and_iterates_once(
+    fake: FakeEngine, sock_path: str
+) -> None:
+    # A chunked answer that came whole: its headers are the engine's (no Content-Length
+    # added), and a stream reader gets its bytes once.
+    body = b"".join(encode_chunk(line) for line in LINES[:3]) + b"0\r\n\r\n"
+    fake.enqueue(Behaviour((Send(HEAD + body),)))
+    fake.enqueue(Behaviour((Send(HEAD + body),)))
+    async with UnixSocketTransport(sock_path) as transport:
+        response = await transport.handle_async_request(
+            httpx.Request("GET", "http://docker/v1.41/containers/x/logs")
+        )
+        assert "content-length" not in response.headers
+        assert response.headers["transfer-encoding"] == "chunked"
+        await response.aclose()
+    items, error = await read_items(sock_path)
+    assert error is None
+    assert b"".join(items) == b"".join(LINES[:3])
+
+
+async def test_body_partly_with_the_head_streams_the_rest(fake: FakeEngine, sock_path: str) -> None:
+    fake.enqueue(
+        Behaviour(
+            (
+                Send(HEAD + encode_chunk(b"first ")),
+                Sleep(0.05),
+                Send(encode_chunk(b"second") + b"0\r\n\r\n"),
+            )
+        )
+    )
+    items, error = await read_items(sock_path)
+    assert error is None
+    assert b"".join(items) == b"first second"

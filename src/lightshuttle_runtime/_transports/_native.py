@@ -212,20 +212,30 @@ async def _close(wire: Wire) -> None:
 class _ResponseStream(httpx.AsyncByteStream):
     """A response body, yielded as it arrives; owns its connection until the end."""
 
-    __slots__ = ("_conn", "_pool", "_request", "_timeout")
+    __slots__ = ("_conn", "_first", "_pool", "_request", "_timeout")
 
     def __init__(
-        self, pool: _Pool, conn: _Connection, request: httpx.Request, timeout: float | None
+        self,
+        pool: _Pool,
+        conn: _Connection,
+        request: httpx.Request,
+        timeout: float | None,
+        first: bytes = b"",
     ) -> None:
         self._pool = pool
         self._conn: _Connection | None = conn
         self._request = request
         self._timeout = timeout
+        self._first = first  # the body's bytes that came with the head
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
 
     async def __anext__(self) -> bytes:
+        first = self._first
+        if first:
+            self._first = b""
+            return first
         conn = self._conn
         if conn is None:
             raise StopAsyncIteration
@@ -295,17 +305,20 @@ def _gather(reader: ResponseReader, first: bytes) -> bytes:
     return first if len(parts) == 1 else b"".join(parts)
 
 
-class _EmptyStream(httpx.AsyncByteStream):
-    """The body of a response that has none (HEAD, 204, 304, ``Content-Length: 0``)."""
+def _buffered_body(reader: ResponseReader) -> tuple[bytes, bool]:
+    """The body bytes already received after the head, and whether they are the whole body
+    (true too for no body: HEAD, 204, 304, ``Content-Length: 0``).
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self
-
-    async def __anext__(self) -> bytes:
-        raise StopAsyncIteration
-
-
-_EMPTY = _EmptyStream()
+    A framing error met here is left to the next read (the stream's), as in :func:`_gather`.
+    """
+    parts: list[bytes] = []
+    try:
+        while data := reader.read_body():
+            parts.append(data)
+    except HTTPProtocolError:
+        data = None
+    body = parts[0] if len(parts) == 1 else b"".join(parts)
+    return body, data is not None
 
 
 class UpgradedStream(ByteStream):
@@ -644,11 +657,25 @@ class NativeTransport(httpx.AsyncBaseTransport):
             upgraded = UpgradedStream(pool, conn)
             extensions["network_stream"] = upgraded
             stream = _UpgradeResponseStream(upgraded)
-        elif conn.reader.body_complete:
-            await pool.release(conn)
-            stream = _EMPTY
         else:
-            stream = _ResponseStream(pool, conn, request, t_read)
+            body, complete = _buffered_body(conn.reader)
+            if complete:
+                # The whole body came with the head (most answers): the connection goes back
+                # to the pool now and the response holds its bytes, read. Setting what
+                # ``aread()`` returns spares httpx's per-response read and decode machinery
+                # (about 35 µs of a 100 µs request overhead); were httpx to stop using that
+                # attribute, ``aread()`` would iterate the ByteStream instead: same bytes.
+                await pool.release(conn)
+                response = httpx.Response(
+                    head.status,
+                    headers=head.headers,
+                    stream=httpx.ByteStream(body),
+                    extensions=extensions,
+                    request=request,
+                )
+                response._content = body
+                return response
+            stream = _ResponseStream(pool, conn, request, t_read, body)
         return httpx.Response(
             head.status,
             headers=head.headers,
