@@ -76,6 +76,15 @@ def assert_no_secret(text: str) -> None:
     assert "s3cr3t" not in text
 
 
+@pytest.mark.parametrize("form", range(4))
+def test_the_secret_check_sees_every_form_of_the_credential(form: int) -> None:
+    """The checks below can fail: each form the credential could leak in is caught, inside
+    any text (the raw password, a fragment of it, both base64 alphabets of the header)."""
+    leaked = [*header_forms(), "s3cr3t"][form]
+    with pytest.raises(AssertionError):
+        assert_no_secret(f"GET /images/create failed (X-Registry-Auth: {leaked}) ...")
+
+
 # -- X-Registry-Auth ---------------------------------------------------------------------------
 
 
