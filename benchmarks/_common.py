@@ -23,6 +23,7 @@ from ._engine import API
 CONTENDERS = ("raw", "ours", "ours-httpx", "httpx", "aiodocker", "docker-py")
 LABELS = {
     "raw": "raw socket (floor)",
+    "raw-asyncio": "raw asyncio stream (floor)",
     "ours": "lightshuttle (native transport)",
     "runtime": "lightshuttle DockerRuntime.logs (LogChunk)",
     "ours-httpx": 'lightshuttle (transport_kind="httpx")',
@@ -103,6 +104,32 @@ class RawSocket:
         self.sock.close()
 
 
+class RawAsyncioStream:
+    """``asyncio.open_unix_connection`` with keep-alive and hand-written requests: the floor of
+    an asyncio client (the event loop's own per-request cost included), bytes only."""
+
+    async def open(self, path: str) -> None:
+        import asyncio
+
+        self.reader, self.writer = await asyncio.open_unix_connection(path, limit=1 << 20)
+
+    async def get(self, target: str) -> bytes:
+        self.writer.write(b"GET %s HTTP/1.1\r\nHost: docker\r\n\r\n" % target.encode())
+        buf = await self.reader.read(262144)
+        while not _raw_complete(buf):
+            more = await self.reader.read(262144)
+            if not more:
+                raise ConnectionError("the engine closed the connection")
+            buf += more
+        if not buf.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"raw asyncio stream: unexpected answer {buf[:80]!r}")
+        return buf
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
 async def open_contender(name: str, path: str, *, max_connections: int | None = None) -> Contender:
     """Open contender ``name`` on the engine socket ``path``, ready after one warm-up ping."""
     contender = await _open(name, path, max_connections)
@@ -124,6 +151,17 @@ async def _open(name: str, path: str, max_connections: int | None) -> Contender:
             raw.close()
 
         return Contender(name, raw_ping, raw_inspect, raw_close, blocking=True, extra={"raw": raw})
+    if name == "raw-asyncio":
+        stream = RawAsyncioStream()
+        await stream.open(path)
+
+        async def stream_ping() -> bytes:
+            return await stream.get("/_ping")
+
+        async def stream_inspect(cid: str) -> bytes:
+            return await stream.get(f"{API}/containers/{cid}/json")
+
+        return Contender(name, stream_ping, stream_inspect, stream.close, extra={"raw": stream})
     if name in ("ours", "ours-httpx"):
         ours = DockerClient(
             f"unix://{path}",

@@ -30,6 +30,10 @@ from ._report import Section, Target, fmt, ratio
 
 INSPECT_CONFIG = {"Cmd": ["sleep", "86400"]}
 GOALS = {"ping": 2.0, "inspect": 1.6}  # ours <= N x the raw socket
+#: ours <= N x the raw asyncio stream (issue 15): the floor of any asyncio client.
+ASYNCIO_GOAL = 1.5
+#: The latency contenders: the two floors, then the clients.
+LATENCY_CONTENDERS = ("raw", "raw-asyncio", *(n for n in CONTENDERS if n != "raw"))
 OVERHEAD_GOALS = {"aiodocker": 1 / 3, "docker-py": 1 / 5}  # ours' overhead <= this x theirs
 
 
@@ -40,8 +44,8 @@ async def run(settings: Settings) -> Section:
     container = engine.ensure_running(
         f"{settings.prefix}-inspect", INSPECT_CONFIG, fingerprint="inspect-v1"
     )
-    names = [n for n in CONTENDERS if available(n)]
-    missing = [n for n in CONTENDERS if not available(n)]
+    names = [n for n in LATENCY_CONTENDERS if available(n)]
+    missing = [n for n in LATENCY_CONTENDERS if not available(n)]
     results: dict[str, dict[str, Samples]] = {}
     async with AsyncExitStack() as stack:
         contenders = {
@@ -67,6 +71,7 @@ async def run(settings: Settings) -> Section:
         "median µs",
         "CPU µs/call",
         "x raw",
+        "x raw asyncio",
         "overhead µs",
         "ours' overhead ÷ this one's",
     ]
@@ -81,7 +86,8 @@ async def run(settings: Settings) -> Section:
         "aiodocker has no public ping: its ping row is its private `_query('_ping')` (what "
         "its own version check uses). Inspect: ours -> `ContainerInspect` (msgspec), "
         "aiodocker -> `DockerContainer` (dict), docker-py -> dict, stock httpx -> "
-        "`response.json()`, raw -> bytes only."
+        "`response.json()`, raw -> bytes only (the raw socket blocking, the raw asyncio stream "
+        "through asyncio's StreamReader/StreamWriter)."
     )
     if missing:
         section.notes.append(
@@ -100,20 +106,23 @@ def _bind(func: Any, arg: str) -> Any:
 
 def _rows(section: Section, target: str, samples: dict[str, Samples]) -> None:
     raw = samples.get("raw")
+    floor = samples.get("raw-asyncio")
     ours = samples.get("ours")
     data: dict[str, Any] = {}
     for name, s in samples.items():
         x_raw = round_ratio(s, raw) if raw else float("nan")
+        x_asyncio = round_ratio(s, floor) if floor else float("nan")
         overhead = s.median - raw.median if raw else float("nan")
         share = (
             round_ratio(ours, s, minus=raw)
-            if raw and ours and name not in ("raw", "ours")
+            if raw and ours and name not in ("raw", "raw-asyncio", "ours")
             else float("nan")
         )
         data[name] = {
             "median_us": s.median * 1e6,
             "cpu_us": s.cpu_per_call * 1e6,
             "x_raw": x_raw,
+            "x_raw_asyncio": x_asyncio,
             "overhead_us": overhead * 1e6,
             "ours_overhead_share": share,
             "round_medians_us": [m * 1e6 for m in s.round_medians()],
@@ -125,6 +134,7 @@ def _rows(section: Section, target: str, samples: dict[str, Samples]) -> None:
                 fmt(s.median * 1e6),
                 fmt(s.cpu_per_call * 1e6),
                 ratio(x_raw),
+                ratio(x_asyncio),
                 fmt(overhead * 1e6) if name != "raw" else "-",
                 ratio(share) if share == share else "-",
             ]
@@ -141,6 +151,17 @@ def _rows(section: Section, target: str, samples: dict[str, Samples]) -> None:
             ours_x <= GOALS[target],
         )
     )
+    if floor is not None:
+        x = data["ours"]["x_raw_asyncio"]
+        section.targets.append(
+            Target(
+                f"{target}: ours vs raw asyncio stream",
+                f"<= {ASYNCIO_GOAL:.1f}x",
+                f"{x:.2f}x ({data['ours']['median_us']:.0f} vs "
+                f"{data['raw-asyncio']['median_us']:.0f} µs)",
+                x <= ASYNCIO_GOAL,
+            )
+        )
     for other, goal in OVERHEAD_GOALS.items():
         if other in data:
             share = data[other]["ours_overhead_share"]

@@ -34,7 +34,17 @@ from ._engine import Engine
 from ._report import Section, Target, write
 
 RESULTS = Path(__file__).parent / "results"
-SECTIONS = ("latency", "concurrency", "logs", "decoders", "list", "health", "footprint", "memory")
+SECTIONS = (
+    "latency",
+    "concurrency",
+    "logs",
+    "decoders",
+    "list",
+    "health",
+    "footprint",
+    "cli",
+    "memory",
+)
 #: Sections run only when named in --only: ``remote`` needs the TLS, tcp and ssh endpoints of
 #: ``scripts/engines-up``.
 OPTIONAL = ("remote",)
@@ -49,6 +59,7 @@ _RUNNERS = {
     "list": ("decoding", "run_list"),
     "health": ("health", "run"),
     "footprint": ("footprint", "run"),
+    "cli": ("footprint", "run_cli"),
     "memory": ("memory", "run"),
     "remote": ("remote", "run"),
 }

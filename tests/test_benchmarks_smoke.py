@@ -14,7 +14,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER_SOCKET = os.environ.get("LS_DOCKER_SOCKET", "/var/run/docker.sock")
-SECTIONS = ["latency", "concurrency", "logs", "decoders", "list", "health", "footprint", "memory"]
+SECTIONS = [
+    "latency",
+    "concurrency",
+    "logs",
+    "decoders",
+    "list",
+    "health",
+    "footprint",
+    "cli",
+    "memory",
+]
 
 
 def _docker_answers() -> bool:
