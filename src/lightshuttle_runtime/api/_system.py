@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
+import httpx
+
 from .._errors import DockerError
 from .._session import EngineSession, JSONObject, answer_type, convert_json, decode_json
 from ..models import LoginResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
@@ -14,6 +16,23 @@ if TYPE_CHECKING:
     from .._credentials import RegistryAuth
 
 __all__ = ["SystemAPI"]
+
+_PING_HEADERS = frozenset(
+    (b"api-version", b"ostype", b"server", b"docker-experimental", b"builder-version", b"swarm")
+)
+
+
+def _header_values(headers: httpx.Headers, names: frozenset[bytes]) -> dict[bytes, str]:
+    """The values of the headers ``names`` (lowercase) in one pass, repeated ones joined with
+    ``", "`` as ``headers.get`` joins them (six ``get`` calls cost six passes)."""
+    found: dict[bytes, str] = {}
+    encoding = headers.encoding
+    for key, value in headers.raw:
+        low = key.lower()
+        if low in names:
+            text = value.decode(encoding)
+            found[low] = f"{found[low]}, {text}" if low in found else text
+    return found
 
 
 class SystemAPI:
@@ -30,14 +49,15 @@ class SystemAPI:
             DockerTimeout: no answer within the request timeout.
         """
         response = await self._session.send("GET", "/_ping", versioned=False)
-        headers = response.headers
+        found = _header_values(response.headers, _PING_HEADERS)
+        get = found.get
         return PingInfo(
-            api_version=headers.get("api-version"),
-            os_type=headers.get("ostype"),
-            server=headers.get("server"),
-            experimental=headers.get("docker-experimental", "").lower() == "true",
-            builder_version=headers.get("builder-version"),
-            swarm=headers.get("swarm"),
+            api_version=get(b"api-version"),
+            os_type=get(b"ostype"),
+            server=get(b"server"),
+            experimental=(get(b"docker-experimental") or "").lower() == "true",
+            builder_version=get(b"builder-version"),
+            swarm=get(b"swarm"),
         )
 
     @overload
