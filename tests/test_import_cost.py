@@ -129,3 +129,23 @@ def test_cli_cheap_commands_skip_build_registry_and_interactive_code(command: st
         "lightshuttle_runtime._streams._buildkit",
     )
     assert heavy_among(added_modules(code), never) == []
+
+
+def test_every_error_class_and_the_readme_names_are_top_level() -> None:
+    # README's Errors section promises every client error class at the top level, and the
+    # save/load example imports loaded_images from there; dir() shows the public names only
+    code = (
+        "import inspect, lightshuttle_runtime as l\n"
+        "from lightshuttle_runtime import _errors, _credentials\n"
+        "from lightshuttle_runtime._streams import _build_progress\n"
+        "errors = [n for m in (_errors, _credentials, _build_progress)\n"
+        "          for n, o in vars(m).items() if inspect.isclass(o)\n"
+        "          and issubclass(o, BaseException) and o.__module__ == m.__name__]\n"
+        "assert errors and not [n for n in errors if n not in l.__all__], errors\n"
+        "from lightshuttle_runtime import loaded_images\n"
+        "from lightshuttle_runtime.api import loaded_images as api_loaded_images\n"
+        "assert loaded_images is api_loaded_images\n"
+        "assert dir(l) == sorted(l.__all__), set(dir(l)) ^ set(l.__all__)\n"
+        "assert 'TYPE_CHECKING' not in dir(l) and 'lazy_exports' not in dir(l)\n"
+    )
+    added_modules(code)

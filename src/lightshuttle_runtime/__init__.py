@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from ._stream import EngineStream
     from ._streams import Frame, LogStream, StampedFrame
     from ._streams._build_progress import BuildFrontendError, BuildStepError
-    from .api import ArchiveStream, ExecResult, WaitCondition
+    from .api import ArchiveStream, ExecResult, WaitCondition, loaded_images
 
 __all__ = [
     "API_VERSION_MAX",
@@ -119,6 +119,7 @@ __all__ = [
     "__version__",
     "context_entries",
     "find_engine",
+    "loaded_images",
     "normalize_registry",
     "pack_context",
     "parse_dockerignore",
@@ -150,10 +151,17 @@ _EXPORTS = {
     "LogStream": "._streams",
     "StampedFrame": "._streams",
     "WaitCondition": ".api",
+    "loaded_images": ".api",
     "context_entries": "._context",
     "pack_context": "._context",
     "parse_dockerignore": "._dockerignore",
     "parse_reference": "._reference",
     "resolve_host": "._discovery",
 }
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__getattr__, _ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+def __dir__() -> list[str]:
+    """The public names (``__all__``): not ``TYPE_CHECKING``, the loader or submodules."""
+    return sorted(__all__)
+
