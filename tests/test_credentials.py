@@ -445,6 +445,27 @@ def test_dockers_plain_http_fallback_without_credentials_is_a_refusal() -> None:
     raise_for_registry_auth(ServerError(text, status=500), "127.0.0.1:5443", sent=True)  # stays
 
 
+def test_the_advice_follows_what_was_sent() -> None:
+    # none sent: log in or pass auth=; auth= refused: check it (not "log in first");
+    # the store's refused: log in again; a login: check what was given
+    from lightshuttle_runtime import StreamError
+    from lightshuttle_runtime._credentials import raise_for_registry_auth
+
+    refused = "unauthorized: authentication required"
+    cases = [
+        ({"sent": False}, "Log in first"),
+        ({"sent": True, "passed": True}, "passed as auth="),
+        ({"sent": True}, "renew the stored credentials"),
+        ({"sent": True, "logging_in": True}, "Check the username and password"),
+    ]
+    for flags, advice in cases:
+        with pytest.raises(RegistryAuthError) as caught:
+            raise_for_registry_auth(StreamError(refused), "127.0.0.1:5443", **flags)  # type: ignore[arg-type]
+        assert advice in str(caught.value), (flags, str(caught.value))
+        assert ("Log in first" in str(caught.value)) == (not flags["sent"]), flags
+        assert ("Log in" in str(caught.value)) == (flags == {"sent": True}) or not flags["sent"]
+
+
 def test_other_failures_stay_as_they_are() -> None:
     from lightshuttle_runtime import StreamError
     from lightshuttle_runtime._credentials import raise_for_registry_auth

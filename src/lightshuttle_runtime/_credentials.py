@@ -476,11 +476,17 @@ _HTTPS_FALLBACK = re.compile(r"Client sent an HTTP request to an HTTPS server", 
 
 
 def raise_for_registry_auth(
-    exc: DockerError, registry: str, *, sent: bool, logging_in: bool = False
+    exc: DockerError,
+    registry: str,
+    *,
+    sent: bool,
+    logging_in: bool = False,
+    passed: bool = False,
 ) -> None:
     """Raise :class:`RegistryAuthError` in place of ``exc`` when it says the registry refused
     (or wanted) credentials; otherwise return. ``sent``: whether credentials were sent;
-    ``logging_in``: the error answers a login (the advice is then to check them)."""
+    ``logging_in``: the error answers a login; ``passed``: the credentials sent were the
+    caller's ``auth=`` (not the store's). Sent credentials get the advice to check them."""
     if not isinstance(exc, (EngineError, StreamError)):
         return
     shown = "Docker Hub" if registry == DOCKER_HUB else registry
@@ -495,11 +501,17 @@ def raise_for_registry_auth(
     elif not _AUTH_REFUSED.search(exc.message):
         return
     login = "docker.io" if registry == DOCKER_HUB else registry
-    advice = (
-        "Check the username and password (or token) for it"
-        if logging_in
-        else f"Log in first (lightshuttle-runtime login {login}, or docker login) or pass auth="
-    )
+    if logging_in:
+        advice = "Check the username and password (or token) for it"
+    elif sent and passed:
+        advice = "Check the username and password (or token) passed as auth="
+    elif sent:
+        advice = (
+            f"Log in again (lightshuttle-runtime login {login}, or docker login) to renew the "
+            "stored credentials, or pass auth="
+        )
+    else:
+        advice = f"Log in first (lightshuttle-runtime login {login}, or docker login) or pass auth="
     raise RegistryAuthError.replacing(
         exc, f"the registry {shown} {what}: {exc.message}. {advice}", registry=registry
     ) from exc
