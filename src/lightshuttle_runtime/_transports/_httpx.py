@@ -125,4 +125,6 @@ def _holds_stray_bytes(connection: Any) -> bool:
         return False
     h11_connection = getattr(getattr(connection, "_connection", None), "_h11_state", None)
     trailing = getattr(h11_connection, "trailing_data", None)
-    return bool(trailing and trailing[0])
+    # (bytes buffered, whether the engine's end of stream was seen): an engine that ended the
+    # connection (over TLS a close_notify may leave TCP open) makes it unusable too.
+    return bool(trailing and (trailing[0] or trailing[1]))

@@ -24,6 +24,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx
 
+from ._httpx import _expire_stray_bytes
+from ._native import LONG_LIVED
+
 __all__ = ["HttpxTCPTransport"]
 
 #: The requests Docker answers by hijacking the connection (a body ended by closing it).
@@ -59,6 +62,15 @@ class HttpxTCPTransport(httpx.AsyncBaseTransport):
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
         )
+        _expire_stray_bytes(self._inner)
+        # Long-lived streams (follow logs, events, wait, attach) outside max_connections, as
+        # on the other built-in transports.
+        self._streams = httpx.AsyncHTTPTransport(
+            verify=ssl_context if ssl_context is not None else False,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
+        )
+        _expire_stray_bytes(self._streams)
 
     def __repr__(self) -> str:
         return f"<HttpxTCPTransport {self._scheme}://{self._host_header}>"
@@ -75,8 +87,9 @@ class HttpxTCPTransport(httpx.AsyncBaseTransport):
             request.url.raw_path.split(b"?")[0]
         ):
             request.headers["Connection"] = "close"
+        inner = self._streams if request.extensions.get(LONG_LIVED, False) else self._inner
         try:
-            response = await self._inner.handle_async_request(request)
+            response = await inner.handle_async_request(request)
         except (ssl.SSLError, OSError) as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         if response.status_code != 101:
@@ -85,7 +98,10 @@ class HttpxTCPTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        try:
+            await self._streams.aclose()
+        finally:
+            await self._inner.aclose()
 
 
 class _GuardedStream(httpx.AsyncByteStream):
