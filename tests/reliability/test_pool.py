@@ -58,7 +58,7 @@ async def test_open_streams_take_none_of_the_ordinary_connections(
             assert (await docker.containers.inspect(CONTAINER)).id == CONTAINER
             answered += 1
 
-        with anyio.fail_after(30):
+        with anyio.fail_after(90):  # starved, the inspects would wait until this fires
             async with anyio.create_task_group() as group:
                 for i in range(streams):
                     group.start_soon(follow, i)
@@ -71,7 +71,8 @@ async def test_open_streams_take_none_of_the_ordinary_connections(
                 group.cancel_scope.cancel()
     assert first_items == streams, "a stream received nothing"
     assert answered == inspects
-    assert took < 20, f"1000 inspects took {took:.1f} s beside {streams} open streams"
+    # (about 2 s on an idle machine; the bound leaves room for a loaded one)
+    assert took < 60, f"1000 inspects took {took:.1f} s beside {streams} open streams"
     assert fake.peak_connections >= streams
     await fake.wait_connections_closed()
     assert open_fds() <= fds
