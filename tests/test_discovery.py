@@ -168,6 +168,14 @@ def test_a_password_in_an_ssh_url_is_refused_and_not_shown() -> None:
     with pytest.raises(UnsupportedHostError, match="password") as caught:
         parse_host("ssh://me:hunter2@example.com")
     assert "hunter2" not in str(caught.value)
+    # the message keeps the port (and an IPv6 host's brackets), only the password hidden
+    for raw, shown in [
+        ("ssh://root:pw@127.0.0.1:2222", "ssh://root:***@127.0.0.1:2222 "),
+        ("ssh://root:pw@[::1]:2222", "ssh://root:***@[::1]:2222 "),
+    ]:
+        with pytest.raises(UnsupportedHostError) as caught:
+            parse_host(raw)
+        assert shown in str(caught.value) and ":pw@" not in str(caught.value)
 
 
 # -- precedence ------------------------------------------------------------------------------

@@ -268,6 +268,11 @@ def _join(host: str, port: int | None) -> str:
     return shown if port is None else f"{shown}:{port}"
 
 
+def _host_port(parsed: urllib.parse.SplitResult) -> str:
+    """The ``host[:port]`` of ``parsed`` as written (an IPv6 host in brackets), no userinfo."""
+    return parsed.netloc.rpartition("@")[2]
+
+
 def _ssh(raw: str, source: str) -> EngineAddress:
     parsed = urllib.parse.urlsplit(raw)
     try:
@@ -276,7 +281,7 @@ def _ssh(raw: str, source: str) -> EngineAddress:
         port = -1
     if parsed.password is not None:
         raise UnsupportedHostError(
-            f"engine address ssh://{parsed.username}:***@{parsed.hostname} (from {source}) "
+            f"engine address ssh://{parsed.username}:***@{_host_port(parsed)} (from {source}) "
             "carries a password: ssh:// addresses never take one; use a key (ssh-agent or "
             "~/.ssh/config IdentityFile)"
         )

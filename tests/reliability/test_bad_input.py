@@ -467,7 +467,7 @@ async def test_negative_grace_is_refused_before_any_request(
     fake: FakeEngine, sock_path: str
 ) -> None:
     async with client_for(sock_path) as docker:
-        with pytest.raises(ContainerRuntimeError, match="grace must not be negative"):
+        with pytest.raises(ContainerRuntimeError, match=r"grace must not be negative \(got -1 s\)"):
             await DockerRuntime(docker).stop(CONTAINER, timedelta(seconds=-1))  # type: ignore[arg-type]
     assert fake.connections_accepted == 0
 

@@ -86,19 +86,19 @@ INVALID = {
     ),
     "negative interval": (
         spec(healthcheck=check(interval=timedelta(seconds=-1))),
-        "interval must not be negative",
+        r"interval must not be negative \(got -1 s\)",
     ),
     "negative timeout": (
         spec(healthcheck=check(timeout=-timedelta(microseconds=1))),
-        "timeout must not be negative",
+        r"timeout must not be negative \(got -1e-06 s\)",
     ),
     "negative start period": (
         spec(healthcheck=check(start_period=timedelta(days=-1))),
-        "start_period must not be negative",
+        r"start_period must not be negative \(got -86400 s\)",
     ),
     "sub-ms interval": (
         spec(healthcheck=check(interval=timedelta(microseconds=999))),
-        "interval must be 0 or at least 1 ms",
+        r"interval must be 0 or at least 1 ms \(got 0.000999 s\)",
     ),
     "sub-ms start period": (
         spec(healthcheck=check(start_period=timedelta(microseconds=1))),

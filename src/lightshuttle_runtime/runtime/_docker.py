@@ -41,6 +41,7 @@ from ._errors import (
     RemoveError,
     StartError,
     StopError,
+    seconds_text,
 )
 from ._health import await_healthy
 from ._projects import (
@@ -178,7 +179,7 @@ class DockerRuntime:
             EngineConnectError: the engine could not be reached.
         """
         if grace < timedelta(0):
-            raise StopError(f"grace must not be negative (got {grace})")
+            raise StopError(f"grace must not be negative (got {seconds_text(grace)})")
         try:
             with _translated(StopError, f"stopping container {container_id}"):
                 await self.client.containers.stop(container_id, t=math.ceil(grace.total_seconds()))

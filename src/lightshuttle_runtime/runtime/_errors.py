@@ -26,6 +26,12 @@ __all__ = [
 ]
 
 
+def seconds_text(value: timedelta) -> str:
+    """``value`` for a message, in seconds (``-1 s``, ``0.0005 s``): a negative ``timedelta``'s
+    own ``str`` reads ``-1 day, 23:59:59``."""
+    return f"{value.total_seconds():g} s"
+
+
 class ContainerRuntimeError(Exception):
     """Base class of the runtime layer's errors."""
 

@@ -15,7 +15,7 @@ from .._errors import InvalidArgumentError
 from .._reference import parse_reference
 from .._validate import check_name
 from ..api._build import Builder
-from ._errors import InvalidSpecError
+from ._errors import InvalidSpecError, seconds_text
 
 __all__ = [
     "HEALTHCHECK_KINDS",
@@ -244,8 +244,10 @@ def _check_healthcheck(check: HealthcheckSpec) -> None:
     for label in ("interval", "timeout", "start_period"):
         value: timedelta = getattr(check, label)
         if value < timedelta(0):
-            raise InvalidSpecError(f"healthcheck {label} must not be negative (got {value})")
+            raise InvalidSpecError(f"healthcheck {label} must not be negative (got {seconds_text(value)})")
         if timedelta(0) < value < timedelta(milliseconds=1):
-            raise InvalidSpecError(f"healthcheck {label} must be 0 or at least 1 ms (got {value})")
+            raise InvalidSpecError(
+                f"healthcheck {label} must be 0 or at least 1 ms (got {seconds_text(value)})"
+            )
     if check.retries < 0:
         raise InvalidSpecError(f"healthcheck retries must not be negative (got {check.retries})")
