@@ -164,4 +164,3 @@ __getattr__, _ = lazy_exports(__name__, _EXPORTS, globals())
 def __dir__() -> list[str]:
     """The public names (``__all__``): not ``TYPE_CHECKING``, the loader or submodules."""
     return sorted(__all__)
-

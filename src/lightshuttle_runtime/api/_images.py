@@ -97,9 +97,7 @@ class _RegistryCall:
         return found
 
     def on_error(self, exc: DockerError) -> None:
-        raise_for_registry_auth(
-            exc, self.registry, sent=self.sent, passed=self._auth is not None
-        )
+        raise_for_registry_auth(exc, self.registry, sent=self.sent, passed=self._auth is not None)
 
     def check(self, message: ProgressMessage) -> None:
         try:

@@ -244,7 +244,9 @@ def _check_healthcheck(check: HealthcheckSpec) -> None:
     for label in ("interval", "timeout", "start_period"):
         value: timedelta = getattr(check, label)
         if value < timedelta(0):
-            raise InvalidSpecError(f"healthcheck {label} must not be negative (got {seconds_text(value)})")
+            raise InvalidSpecError(
+                f"healthcheck {label} must not be negative (got {seconds_text(value)})"
+            )
         if timedelta(0) < value < timedelta(milliseconds=1):
             raise InvalidSpecError(
                 f"healthcheck {label} must be 0 or at least 1 ms (got {seconds_text(value)})"
