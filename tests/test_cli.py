@@ -341,8 +341,19 @@ def test_no_engine_makes_demo_suggest_replay(capsys: pytest.CaptureFixture[str])
     (line,) = err.splitlines()
     assert line.startswith("lightshuttle-runtime: error: cannot reach the engine: ")
     assert "/nonexistent/ls-cli.sock does not exist" in line
-    assert "DOCKER_HOST" in line
+    assert "--host" in line  # the scripted client's address is an argument
     assert line.endswith("or try `lightshuttle-runtime demo --replay`")
+
+
+def test_a_missing_socket_given_by_host_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --host chose the address: the hint is about --host, not DOCKER_HOST
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    assert main(["--host", "unix:///nonexistent/ls-cli-host.sock", "ps"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "/nonexistent/ls-cli-host.sock does not exist" in line
+    assert "--host" in line and "DOCKER_HOST" not in line
 
 
 def test_no_engine_for_other_commands(capsys: pytest.CaptureFixture[str]) -> None:

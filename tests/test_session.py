@@ -14,6 +14,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -400,14 +401,27 @@ async def test_connect_error_without_a_socket_path_is_generic() -> None:
 
 
 @pytest.mark.anyio
-async def test_missing_socket_names_the_path_and_docker_host(tmp_path: Path) -> None:
+async def test_missing_socket_names_the_path_and_where_the_address_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the hint names what chose the address: the argument (host=/--host), DOCKER_HOST...
     path = tmp_path / "missing.sock"
     async with DockerClient(f"unix://{path}") as client:
         with pytest.raises(SocketNotFoundError) as caught:
             await client.system.ping()
     error = caught.value
-    assert str(path) in error.message and "DOCKER_HOST" in error.message
+    assert str(path) in error.message and "given to the client (host=" in error.message
+    assert "DOCKER_HOST" not in error.message
     assert (error.method, error.path) == ("GET", "/_ping")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    for source in ("DOCKER_HOST", "context", "CONTAINER_HOST", "default"):
+        async with DockerClient() as client:
+            client.address = client._session.address = replace(client.address, source=source)
+            with pytest.raises(SocketNotFoundError) as caught:
+                await client.system.ping()
+        shown = {"default": "set DOCKER_HOST"}.get(source, f"came from {source}")
+        assert shown.replace("context", "the Docker context") in caught.value.message, source
+        assert "host=" not in caught.value.message
 
 
 @pytest.mark.anyio
@@ -417,7 +431,7 @@ async def test_regular_file_instead_of_a_socket(tmp_path: Path) -> None:
     async with DockerClient(str(path)) as client:
         with pytest.raises(SocketNotFoundError, match="is not a socket") as caught:
             await client.system.version()
-    assert str(path) in caught.value.message and "DOCKER_HOST" in caught.value.message
+    assert str(path) in caught.value.message and "--host" in caught.value.message
 
 
 @pytest.fixture

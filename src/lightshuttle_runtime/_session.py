@@ -433,8 +433,8 @@ class EngineSession:
             mode = os.stat(sock).st_mode
         except FileNotFoundError:
             return SocketNotFoundError(
-                f"the engine socket {sock} does not exist: is the engine running? "
-                "Set DOCKER_HOST (e.g. unix:///run/podman/podman.sock) to use another engine",
+                f"the engine socket {sock} does not exist (is the engine running?); "
+                + _another_engine(self.address),
                 method=method,
                 path=path,
             )
@@ -442,7 +442,7 @@ class EngineSession:
             mode = 0
         if mode and not stat.S_ISSOCK(mode):
             return SocketNotFoundError(
-                f"{sock} is not a socket; point DOCKER_HOST at the engine's Unix socket",
+                f"{sock} is not a socket; " + _another_engine(self.address),
                 method=method,
                 path=path,
             )
@@ -572,6 +572,26 @@ def translate_transport_error(
     ):
         kind = FailureKind.CONNECT  # a TLS or ssh refusal: explained as a connection failure
     return typed_error(exc, kind, session, method, path, timeout, streaming=streaming)
+
+
+#: Where to change the engine's address, by the address's source (``EngineAddress.source``).
+_CHANGE_ADDRESS = {
+    "argument": "the address was given to the client (host=, or the CLI's --host): give the "
+    "running engine's Unix socket{e}",
+    "DOCKER_HOST": "the address came from DOCKER_HOST: set it to the running engine's Unix "
+    "socket{e}, or unset it",
+    "context": "the address came from the Docker context in use: choose another (--context, "
+    "DOCKER_CONTEXT, `docker context use`) or set DOCKER_HOST{e}",
+    "CONTAINER_HOST": "the address came from CONTAINER_HOST: set it to the running engine's "
+    "Unix socket{e}, or unset it",
+}
+
+
+def _another_engine(address: EngineAddress | None) -> str:
+    """How to point the client at another engine, for an address from ``address.source``."""
+    source = address.source if address is not None else "default"
+    change = _CHANGE_ADDRESS.get(source, "set DOCKER_HOST{e} to use another engine")
+    return change.format(e=" (e.g. unix:///run/podman/podman.sock)")
 
 
 def _refused_after_connect(exc: BaseException, address: EngineAddress) -> bool:
