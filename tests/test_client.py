@@ -160,6 +160,33 @@ async def test_pinned_version_newer_than_the_engine(engine: Engine) -> None:
     error = caught.value
     assert (error.client_version, error.server_version) == (API_VERSION_MAX, announced)
     assert (error.status, error.method, error.path) == (400, "GET", f"/v{API_VERSION_MAX}/version")
+    # the engine's "too new" says nothing of the pin: the message names it and the way out
+    assert "pinned by api_version" in error.message and "leave api_version= out" in error.message
+
+
+@pytest.mark.anyio
+async def test_a_version_pinned_by_docker_api_version_says_how_to_unset_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    too_new = "client version 1.44 is too new. Maximum supported API version is 1.41"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"message": too_new})
+
+    monkeypatch.setenv("DOCKER_API_VERSION", "1.44")
+    async with DockerClient(transport=httpx.MockTransport(answer)) as client:
+        with pytest.raises(APIVersionError) as caught:
+            await client.system.version()
+    error = caught.value
+    assert (error.client_version, error.server_version) == ("1.44", "1.41")
+    assert error.message.startswith(too_new)
+    assert "pinned by DOCKER_API_VERSION" in error.message and "unset" in error.message
+    monkeypatch.delenv("DOCKER_API_VERSION")
+    async with DockerClient(transport=httpx.MockTransport(answer)) as client:  # negotiated
+        client._session._set_version("1.44")
+        with pytest.raises(APIVersionError) as caught:
+            await client.system.version()
+    assert caught.value.message == too_new
 
 
 @pytest.mark.parametrize(("version", "source"), [("1.40", "api_version"), ("1.56", "api_version")])

@@ -181,8 +181,9 @@ class DockerClient(AsyncResource):
             host, context=context, tls=tls, search=transport is None
         )
         version = api_version or os.environ.get("DOCKER_API_VERSION") or None
+        pinned_by = "api_version" if api_version else "DOCKER_API_VERSION"
         if version is not None:
-            _check_pinned(version, "api_version" if api_version else "DOCKER_API_VERSION")
+            _check_pinned(version, pinned_by)
         if transport is None:
             transport = _default_transport(
                 self.address,
@@ -196,6 +197,7 @@ class DockerClient(AsyncResource):
             transport,
             address=self.address,
             api_version=version,
+            pinned_by=pinned_by,
             timeouts=Timeouts(connect=connect_timeout, request=timeout),
             credentials=credentials,
         )

@@ -124,8 +124,11 @@ class EngineSession:
         api_version: str | None = None,
         timeouts: Timeouts | None = None,
         credentials: CredentialStore | None = None,
+        pinned_by: str | None = None,
     ) -> None:
         self.transport = transport
+        #: What pinned ``api_version`` (``"api_version"``, ``"DOCKER_API_VERSION"``), if given.
+        self.pinned_by = pinned_by if api_version else None
         self._credentials = credentials
         self.address = address
         if socket_path is None and address is not None:
@@ -469,6 +472,8 @@ class EngineSession:
                 return tls_required(self.address, method, path)
         found = _VERSION_TOO.search(message)
         if status == 400 and found:
+            if self.pinned_by is not None:
+                message += _unpin_hint(self.pinned_by, found["client"], found["server"])
             return APIVersionError(
                 message,
                 client_version=found["client"],
@@ -572,6 +577,18 @@ def translate_transport_error(
     ):
         kind = FailureKind.CONNECT  # a TLS or ssh refusal: explained as a connection failure
     return typed_error(exc, kind, session, method, path, timeout, streaming=streaming)
+
+
+def _unpin_hint(pinned_by: str, client: str, server: str) -> str:
+    """Why the client asked for ``client`` and how to stop: the version was pinned."""
+    if pinned_by == "DOCKER_API_VERSION":
+        how = "unset it (`unset DOCKER_API_VERSION`)"
+    else:
+        how = "leave api_version= out"
+    return (
+        f"; {client} was pinned by {pinned_by}: {how} to negotiate the version with the "
+        f"engine, or pin one the engine speaks ({server} is its bound)"
+    )
 
 
 #: Where to change the engine's address, by the address's source (``EngineAddress.source``).
