@@ -5,7 +5,8 @@ Endpoints (``scripts/engines-up`` starts them; override with ``LS_DOCKER_TLS_HOS
 
 - TLS: Docker 20.10 with ``--tlsverify`` on ``tcp://127.0.0.1:2376`` (client certificates);
 - tcp: Podman 4.3 on plain ``tcp://127.0.0.1:2375``;
-- ssh: ``ssh://root@127.0.0.1:2222/var/run/docker.sock`` (Docker over a forwarded socket).
+- ssh: ``ssh://root@127.0.0.1:2222/var/run/docker.sock`` (Docker over a forwarded socket), and
+  ``ssh://root@127.0.0.1:2222`` (``docker system dial-stdio``, one ssh per connection).
 
 Per endpoint and contender (ours on each built-in transport that reaches the scheme,
 docker-py and aiodocker where they reach it with the same settings): sequential
@@ -140,12 +141,16 @@ def _endpoints() -> dict[str, tuple[str, dict[str, Callable[[], Awaitable[Opened
                 "docker-py": _dockerpy(PODMAN_TCP_HOST, False),
             },
         ),
-        "ssh (Docker 20.10)": (
+        "ssh, forwarding (Docker 20.10)": (
             ssh_host,
             {
                 "ours": _ours(ssh_host, "native", ssh_options=SSH_OPTIONS),
                 "ours-httpx": _ours(ssh_host, "httpx", ssh_options=SSH_OPTIONS),
             },
+        ),
+        "ssh, dial-stdio (Docker 20.10)": (
+            f"ssh://{SSH_TARGET}",
+            {"ours": _ours(f"ssh://{SSH_TARGET}", "native", ssh_options=SSH_OPTIONS)},
         ),
     }
     return found
@@ -157,7 +162,6 @@ async def _ensure_container(opener: Callable[[], Awaitable[Opened]], host: str) 
 
     async with DockerClient(
         host,
-        transport_kind="httpx",
         ssh_options=SSH_OPTIONS,
         **({"tls": _tls()} if host == DOCKER_TLS_HOST else {"tls": False}),
     ) as docker:
@@ -255,7 +259,8 @@ async def run(settings: Settings) -> Section:
         section.data[endpoint] = data
     section.notes.append(
         f"Set-up: a new client, then its first GET /_ping, median of {SETUPS} (TLS: TCP "
-        "connect and handshake; ssh: ssh spawned, authenticated, the forward set up). Latency: "
+        "connect and handshake; ssh: ssh spawned and authenticated, then the forward set up or "
+        "the remote docker CLI started). Latency: "
         f"{settings.rounds} rounds, contenders taking turns, on kept-alive connections."
     )
     section.notes.append(
