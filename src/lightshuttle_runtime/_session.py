@@ -342,10 +342,7 @@ class EngineSession:
                     path=request.url.path,
                 )
             if response.status_code >= 400 or not stream:
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
+                await read_whole(response)
         if response.status_code >= 400:
             raise self.error_for(response, method, request.url.path)
         return response
@@ -609,6 +606,29 @@ def _another_engine(address: EngineAddress | None) -> str:
     source = address.source if address is not None else "default"
     change = _CHANGE_ADDRESS.get(source, "set DOCKER_HOST{e} to use another engine")
     return change.format(e=" (e.g. unix:///run/podman/podman.sock)")
+
+
+async def read_whole(response: httpx.Response) -> bytes:
+    """Read a response's whole body and close it (as ``aread()`` then ``aclose()``).
+
+    A body stream that offers ``read_all()`` (the native transport's, for an answer that did
+    not come whole with its head) is read through it: the same bytes and errors, without
+    httpx's per-response iteration machinery. An answer with a ``Content-Encoding`` goes
+    through ``aread()``, which decodes it.
+    """
+    read_all = getattr(response.stream, "read_all", None)
+    if read_all is None or "content-encoding" in response.headers:
+        try:
+            return await response.aread()
+        finally:
+            await response.aclose()
+    try:
+        body: bytes = await read_all()
+    finally:
+        await response.aclose()
+    response._content = body
+    response.is_stream_consumed = True
+    return body
 
 
 def _refused_after_connect(exc: BaseException, address: EngineAddress) -> bool:

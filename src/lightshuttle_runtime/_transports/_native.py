@@ -231,6 +231,11 @@ class _ResponseStream(httpx.AsyncByteStream):
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
 
+    async def read_all(self) -> bytes:
+        """The rest of the body at once, read as iterating reads it (same errors): what the
+        session uses for an answer it reads whole, instead of httpx's ``aread()`` machinery."""
+        return b"".join([piece async for piece in self])
+
     async def __anext__(self) -> bytes:
         first = self._first
         if first:
@@ -303,6 +308,11 @@ def _gather(reader: ResponseReader, first: bytes) -> bytes:
     except HTTPProtocolError:
         pass
     return first if len(parts) == 1 else b"".join(parts)
+
+
+def _content_coded(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the answer has a ``Content-Encoding`` (httpx's ``aread()`` decodes it)."""
+    return any(name.lower() == b"content-encoding" for name, _ in headers)
 
 
 def _buffered_body(reader: ResponseReader) -> tuple[bytes, bool]:
@@ -659,7 +669,7 @@ class NativeTransport(httpx.AsyncBaseTransport):
             stream = _UpgradeResponseStream(upgraded)
         else:
             body, complete = _buffered_body(conn.reader)
-            if complete:
+            if complete and not _content_coded(head.headers):
                 # The whole body came with the head (most answers): the connection goes back
                 # to the pool now and the response holds its bytes, read. Setting what
                 # ``aread()`` returns spares httpx's per-response read and decode machinery
