@@ -329,6 +329,43 @@ def test_an_engine_error_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[st
     assert err == "lightshuttle-runtime: error: no container 'nope'\n"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "No such container: nope",  # Docker
+        'no container with name or ID "nope" found: no such container',  # Podman
+    ],
+)
+def test_a_missing_container_is_worded_alike_by_every_command(
+    capsys: pytest.CaptureFixture[str], message: str
+) -> None:
+    # exec and attach reach the engine's 404 themselves; logs/inspect through the runtime:
+    # every command says "no container 'nope'", never the raw 404 and its path
+    def missing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"message": message})
+
+    for command in (
+        ["exec", "nope", "true"],
+        ["attach", "nope"],
+        ["inspect", "nope"],
+        ["logs", "nope"],
+        ["inspect", "--format", "json", "nope"],
+    ):
+        assert main(command, client_factory=scripted(missing)) == 1, command
+        err = capsys.readouterr().err
+        assert err == "lightshuttle-runtime: error: no container 'nope'\n", (command, err)
+
+
+def test_a_404_for_something_else_stays_as_the_engine_said(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def no_image(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"message": "No such image: nope:1"})
+
+    assert main(["exec", "nope", "true"], client_factory=scripted(no_image)) == 1
+    assert "No such image: nope:1" in capsys.readouterr().err
+
+
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ContainerNotFoundError):
         main(["--debug", "inspect", "nope"], client_factory=scripted(not_found))

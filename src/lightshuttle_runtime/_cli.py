@@ -15,6 +15,7 @@ import re
 import shlex
 import sys
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ from ._cli_registry import add_registry_commands
 from ._client import DockerClient
 from ._config import API_VERSION_MAX, API_VERSION_MIN
 from ._discovery import find_engine
-from ._errors import DockerConnectionError, DockerError, NotFoundError
+from ._errors import DockerConnectionError, DockerError, EndpointNotFoundError, NotFoundError
 from .runtime._errors import (
     ContainerExitedError,
     ContainerRuntimeError,
@@ -523,7 +524,21 @@ def follow_up(args: argparse.Namespace, *words: str) -> str:
     return "`" + shlex.join([PROG, *words[:1], *host, *words[1:]]) + "`"
 
 
+#: An engine's 404 for a missing container, on a ``/containers/{name}/...`` path (Docker:
+#: "No such container: x"; Podman: "no container with name or ID "x" found: no such container").
+_CONTAINER_PATH = re.compile(r"^(?:/v[\d.]+)?/containers/(?P<name>[^/?]+)")
+_NO_SUCH_CONTAINER = re.compile(r"no such container", re.IGNORECASE)
+
+
 def _explain(exc: Exception, args: argparse.Namespace) -> str:
+    if (
+        isinstance(exc, NotFoundError)
+        and not isinstance(exc, EndpointNotFoundError)
+        and _NO_SUCH_CONTAINER.search(exc.message)
+        and (found := _CONTAINER_PATH.match(exc.path or ""))
+    ):
+        # every command words a missing container alike (the runtime's ContainerNotFoundError)
+        return f"no container {urllib.parse.unquote(found['name'])!r}"
     text = " ".join(str(exc).split())
     if isinstance(exc, EngineConnectError | DockerConnectionError):
         text = f"cannot reach the engine: {text}"
