@@ -103,6 +103,7 @@ def test_bad_env_pairs(text: str) -> None:
         ("0.0.0.0:8080:80", PortSpec(80, 8080, "0.0.0.0")),
         ("127.0.0.1::80/sctp", PortSpec(80, None, "127.0.0.1", "sctp")),
         ("[::1]:8080:80", PortSpec(80, 8080, "::1")),
+        ("127.0.0.1:0:80", PortSpec(80, 0, "127.0.0.1")),  # 0: the engine picks (as docker)
         # Out-of-range numbers are left to ContainerSpec.validate (one place for the rule).
         ("99999:80", PortSpec(80, 99999)),
     ],
@@ -451,7 +452,7 @@ def test_an_invalid_spec_is_one_line(capsys: pytest.CaptureFixture[str]) -> None
     argv = ["run", "--name", "web", "-p", "99999:80", "busybox:local"]
     assert main(argv, client_factory=scripted(record)) == 1
     assert capsys.readouterr().err == (
-        "lightshuttle-runtime: error: host port 99999 is not in 1-65535\n"
+        "lightshuttle-runtime: error: host port 99999 is not in 0-65535\n"
     )
     assert sent == []
 

@@ -84,10 +84,11 @@ def test_ports_are_exposed_and_bound_to_loopback_by_default() -> None:
                 PortSpec(80, 8081, "0.0.0.0"),
                 PortSpec(53, None, protocol="udp"),
                 PortSpec(9000, 9000, "::1", "sctp"),
+                PortSpec(81, 0),  # 0, as None: the engine picks
             ],
         )
     )
-    assert body["ExposedPorts"] == {"80/tcp": {}, "53/udp": {}, "9000/sctp": {}}
+    assert body["ExposedPorts"] == {"80/tcp": {}, "53/udp": {}, "9000/sctp": {}, "81/tcp": {}}
     assert body["HostConfig"]["PortBindings"] == {
         "80/tcp": [
             {"HostIp": "127.0.0.1", "HostPort": "8080"},
@@ -95,6 +96,7 @@ def test_ports_are_exposed_and_bound_to_loopback_by_default() -> None:
         ],
         "53/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
         "9000/sctp": [{"HostIp": "::1", "HostPort": "9000"}],
+        "81/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
     }
 
 

@@ -185,6 +185,23 @@ async def test_the_spec_is_applied(runtime: DockerRuntime, docker: DockerClient)
         assert (first.stream, first.data) == (LogStream.STDOUT, b"a=1\n")
 
 
+async def test_host_port_0_lets_the_engine_pick_a_free_port(
+    runtime: DockerRuntime, docker: DockerClient
+) -> None:
+    # -p 127.0.0.1:0:80: as docker run, host port 0 is the engine's choice of a free port,
+    # read back from inspect's NetworkSettings.Ports
+    async with fresh(runtime, "ls-rt-port0") as name:
+        spec = ContainerSpec(
+            name=name, image=IMAGE, command=["sleep", "60"], ports=[PortSpec(80, 0, "127.0.0.1")]
+        )
+        container = await runtime.start(spec)
+        info = await docker.containers.inspect(container)
+        assert info.network_settings is not None and info.network_settings.ports is not None
+        bindings = info.network_settings.ports["80/tcp"]
+        assert bindings and {b.host_ip for b in bindings} == {"127.0.0.1"}
+        assert all(b.host_port and 0 < int(b.host_port) <= 65535 for b in bindings), bindings
+
+
 # -- idempotence, not found, conflicts -----------------------------------------------------------
 
 

@@ -37,7 +37,14 @@ VALID = [
     spec(image="busybox"),
     spec(image="registry.example.com/app@sha256:" + "a" * 64),
     spec(env={"A": "1", "EMPTY": ""}),
-    spec(ports=[PortSpec(80), PortSpec(53, 5353, "0.0.0.0", "udp"), PortSpec(65535, 1)]),
+    spec(
+        ports=[
+            PortSpec(80),
+            PortSpec(53, 5353, "0.0.0.0", "udp"),
+            PortSpec(65535, 1),
+            PortSpec(81, 0),
+        ]
+    ),
     spec(volumes=[VolumeSpec("/data"), VolumeSpec("/cache", "named"), VolumeSpec("/h", "/tmp")]),
     spec(working_dir="/srv", command=["sh", "-c", "true"], entrypoint=[]),
     spec(healthcheck=check(interval=timedelta(0), timeout=timedelta(milliseconds=1), retries=0)),

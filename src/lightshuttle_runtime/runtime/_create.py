@@ -86,7 +86,7 @@ def _port_bindings(ports: Sequence[PortSpec]) -> dict[str, list[PortBinding] | N
     for port in ports:
         binding = PortBinding(
             host_ip=port.host_address or DEFAULT_HOST_ADDRESS,
-            host_port=str(port.host_port) if port.host_port is not None else "",
+            host_port=str(port.host_port) if port.host_port else "",  # "": the engine picks
         )
         bindings.setdefault(_port_key(port), []).append(binding)
     return dict(bindings)

@@ -35,7 +35,9 @@ class PortSpec:
 
     Attributes:
         container_port: the port inside the container (1-65535).
-        host_port: the port on the host (1-65535); ``None`` lets the engine pick one.
+        host_port: the port on the host (0-65535); ``None`` or ``0`` lets the engine pick a
+            free one (``docker run -p 127.0.0.1:0:80``; inspect's ``NetworkSettings.Ports``
+            tells which).
         host_address: the host address to bind, an IPv4 or IPv6 address; ``None`` means
             ``127.0.0.1`` (loopback only: name ``"0.0.0.0"`` to publish on every interface).
         protocol: ``tcp``, ``udp`` or ``sctp``.
@@ -204,8 +206,8 @@ class ContainerSpec:
 def _check_port(port: PortSpec) -> None:
     if not _in_port_range(port.container_port):
         raise InvalidSpecError(f"container port {port.container_port!r} is not in 1-65535")
-    if port.host_port is not None and not _in_port_range(port.host_port):
-        raise InvalidSpecError(f"host port {port.host_port!r} is not in 1-65535")
+    if port.host_port is not None and not _in_port_range(port.host_port, lowest=0):
+        raise InvalidSpecError(f"host port {port.host_port!r} is not in 0-65535")
     if port.protocol not in ("tcp", "udp", "sctp"):
         raise InvalidSpecError(f"port protocol {port.protocol!r} is not tcp, udp or sctp")
     if port.host_address is not None:
@@ -217,8 +219,8 @@ def _check_port(port: PortSpec) -> None:
             ) from None
 
 
-def _in_port_range(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+def _in_port_range(value: object, lowest: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= 65535
 
 
 #: The first words of the engine's own forms of a health-check test.
