@@ -23,6 +23,19 @@ from ._connector import SocketStream
 __all__ = ["TCPConnector"]
 
 
+class _TLSStream(TLSStream):
+    """anyio's TLS stream, half-closing (``send_eof``) by shutting the TCP write side.
+
+    anyio does not implement ``send_eof`` under TLS, and a close_notify would not do either:
+    OpenSSL drops what the engine sends after its own close_notify. The engine's TLS read
+    ends (an unexpected EOF), which ends the process's stdin all the same; its output keeps
+    coming, as with the httpx transport (``_upgrade``). Seen live on Docker over TLS.
+    """
+
+    async def send_eof(self) -> None:
+        await self.transport_stream.send_eof()
+
+
 class TCPConnector:
     """Connects to ``host:port``, with TLS when ``ssl_context`` is given.
 
@@ -58,7 +71,7 @@ class TCPConnector:
         if self.ssl_context is None:
             return stream
         try:
-            return await TLSStream.wrap(
+            return await _TLSStream.wrap(
                 stream,
                 server_side=False,
                 hostname=self.host,
