@@ -47,7 +47,7 @@ async def ssh_client(
 async def stdin_end_then_output(docker: DockerClient) -> None:
     async with container(docker, ["sleep", "600"]) as ident:
         with anyio.fail_after(30):
-            async with await docker.exec.session(ident, ["sh", "-c", "cat; echo done"]) as s:
+            async with docker.exec.session(ident, ["sh", "-c", "cat; echo done"]) as s:
                 await s.send(b"hello ")
                 await s.close_stdin()
                 assert await s.output() == (b"hello done\n", b"")
@@ -58,7 +58,7 @@ async def bytes_through_cat(docker: DockerClient) -> None:
     data = random.Random(7).randbytes(256 * 1024)
     async with container(docker, ["sleep", "600"]) as ident:
         with anyio.fail_after(60):
-            async with await docker.exec.session(ident, ["cat"]) as session:
+            async with docker.exec.session(ident, ["cat"]) as session:
                 out, err = await round_trip(session, data)
                 assert await session.exit_code() == 0
     assert hashlib.sha256(out).digest() == hashlib.sha256(data).digest()
@@ -69,7 +69,7 @@ async def tty_size(docker: DockerClient) -> None:
     async with container(docker, ["sleep", "600"]) as ident:
         with anyio.fail_after(30):
             session: InteractiveSession
-            async with await docker.exec.session(ident, ["sh"], tty=True) as session:
+            async with docker.exec.session(ident, ["sh"], tty=True) as session:
                 await session.resize(41, 132)
                 await session.send(b"stty size; exit 0\n")
                 out, _err = await session.output()

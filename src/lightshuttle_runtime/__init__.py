@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     )
     from ._discovery import EngineAddress, TLSConfig, find_engine, resolve_host
     from ._dockerignore import DockerignoreMatcher, parse_dockerignore
-    from ._interactive import InteractiveSession
+    from ._interactive import InteractiveSession, PendingSession
     from ._reference import ImageReference, parse_reference
     from ._stream import EngineStream
     from ._streams import Frame, LogStream, StampedFrame
@@ -98,6 +98,7 @@ __all__ = [
     "InvalidArgumentError",
     "LogStream",
     "NotFoundError",
+    "PendingSession",
     "PoolExhaustedError",
     "RegistryAuth",
     "RegistryAuthError",
@@ -148,6 +149,7 @@ _EXPORTS = {
     "Frame": "._streams",
     "ImageReference": "._reference",
     "InteractiveSession": "._interactive",
+    "PendingSession": "._interactive",
     "LogStream": "._streams",
     "StampedFrame": "._streams",
     "WaitCondition": ".api",

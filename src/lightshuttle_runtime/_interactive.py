@@ -11,8 +11,9 @@ by the pure decoders of :mod:`._streams`.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
-from typing import Self
+from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Mapping
+from types import TracebackType
+from typing import Any, Self
 
 import anyio
 import httpx
@@ -31,7 +32,7 @@ from ._streams import Frame
 from ._streams._logs import LogDecoder
 from ._transports import UpgradeError, upgraded_stream
 
-__all__ = ["InteractiveSession", "check_size", "feed_stdin"]
+__all__ = ["InteractiveSession", "PendingSession", "check_size", "feed_stdin"]
 
 _UPGRADE_HEADERS = {"Connection": "Upgrade", "Upgrade": "tcp"}
 _JSON_TYPE = "application/json"
@@ -314,3 +315,39 @@ async def feed_stdin(
         )
     if close:
         await session.close_stdin()
+
+
+class PendingSession:
+    """An :class:`InteractiveSession` whose request still has to be prepared (an exec to
+    create first): made by :meth:`ExecAPI.session`.
+
+    ``async with docker.exec.session(c, ["cat"]) as s:`` prepares, then opens the session
+    and closes it on leaving; ``session = await docker.exec.session(...)`` gives the
+    session itself, not yet open, for a caller that manages it.
+
+    Raises (on entering or awaiting): what the preparation raises (``ExecAPI.create``'s
+    errors), then what :meth:`InteractiveSession.open` raises.
+    """
+
+    __slots__ = ("_prepare", "_session")
+
+    def __init__(self, prepare: Callable[[], Awaitable[InteractiveSession]]) -> None:
+        self._prepare = prepare
+        self._session: InteractiveSession | None = None
+
+    def __await__(self) -> Generator[Any, None, InteractiveSession]:
+        return self._prepare().__await__()
+
+    async def __aenter__(self) -> InteractiveSession:
+        self._session = await self._prepare()
+        return await self._session.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.__aexit__(exc_type, exc, tb)

@@ -135,6 +135,17 @@ async def test_bad_env_key_is_refused_before_sending(offline: DockerClient) -> N
         await offline.exec.create("anything", ["true"], env={"A=B": "c"})
 
 
+async def test_a_session_raises_create_errors_on_entering_or_awaiting(
+    offline: DockerClient,
+) -> None:
+    pending = offline.exec.session("anything", [])  # nothing is sent until it is used
+    with pytest.raises(InvalidArgumentError, match="cmd"):
+        async with pending:
+            pytest.fail("the block must not run")
+    with pytest.raises(InvalidArgumentError, match="cmd"):
+        await offline.exec.session("anything", [])
+
+
 def test_exec_config_encodes_api_names() -> None:
     import msgspec
 

@@ -97,7 +97,7 @@ async def test_random_bytes_through_cat_come_back_equal(
 ) -> None:
     data = payload(64 * 1024)
     with anyio.fail_after(60):
-        async with await transport_docker.exec.session(running, ["cat"]) as session:
+        async with transport_docker.exec.session(running, ["cat"]) as session:
             out, err = await round_trip(session, data)
             assert await session.exit_code() == 0
     assert hashlib.sha256(out).hexdigest() == hashlib.sha256(data).hexdigest()
@@ -106,9 +106,10 @@ async def test_random_bytes_through_cat_come_back_equal(
 
 async def test_read_a_line_and_answer(transport_docker: DockerClient, running: str) -> None:
     with anyio.fail_after(30):
-        async with await transport_docker.exec.session(
-            running, ["sh", "-c", "read x; echo got $x"]
-        ) as s:
+        # Awaited, the pending session gives the created exec's session, opened by the block.
+        s = await transport_docker.exec.session(running, ["sh", "-c", "read x; echo got $x"])
+        assert isinstance(s, InteractiveSession)
+        async with s:
             await s.send(b"hello\n")
             frames = [frame async for frame in s]
             assert await s.exit_code() == 0
@@ -119,7 +120,7 @@ async def test_stdin_end_ends_cat_while_its_output_is_still_read(
     transport_docker: DockerClient, running: str
 ) -> None:
     with anyio.fail_after(30):
-        async with await transport_docker.exec.session(
+        async with transport_docker.exec.session(
             running, ["sh", "-c", "cat; echo done >&2"]
         ) as session:
             await session.send(b"first ")
@@ -137,7 +138,7 @@ async def test_exit_code_of_an_interactive_exec(
     transport_docker: DockerClient, running: str
 ) -> None:
     with anyio.fail_after(30):
-        async with await transport_docker.exec.session(
+        async with transport_docker.exec.session(
             running, ["sh", "-c", "read x; exit $x"]
         ) as s:
             await s.send(b"7\n")
@@ -167,7 +168,7 @@ async def test_tty_exec_sees_the_size_set_by_resize(
     transport_docker: DockerClient, running: str
 ) -> None:
     with anyio.fail_after(30):
-        async with await transport_docker.exec.session(running, ["sh"], tty=True) as session:
+        async with transport_docker.exec.session(running, ["sh"], tty=True) as session:
             assert session.tty
             await session.resize(33, 111)
             await session.send(b"stty size; exit 3\n")
@@ -235,14 +236,14 @@ async def test_leaving_the_block_mid_stream_closes_the_connection(
     transport_docker: DockerClient, running: str
 ) -> None:
     with anyio.fail_after(30):
-        async with await transport_docker.exec.session(running, ["cat"]) as session:
+        async with transport_docker.exec.session(running, ["cat"]) as session:
             await session.send(b"x\n")
             assert (await session.__anext__()).data == b"x\n"
         # Closed: the session refuses further use, with a clear error.
         with pytest.raises(InvalidArgumentError, match="closed"):
             await session.send(b"more")
         with anyio.move_on_after(0.5) as scope:
-            async with await transport_docker.exec.session(running, ["cat"]) as session:
+            async with transport_docker.exec.session(running, ["cat"]) as session:
                 await session.__anext__()  # nothing comes: cancelled by the scope
         assert scope.cancelled_caught
     transport = transport_docker.transport
@@ -263,7 +264,7 @@ async def test_ten_megabytes_through_cat_live(
     ):
         with anyio.fail_after(240):
             started = time.perf_counter()
-            async with await docker.exec.session(ident, ["cat"]) as session:
+            async with docker.exec.session(ident, ["cat"]) as session:
                 out, _err = await round_trip(session, data)
                 code = await session.exit_code()
             elapsed = time.perf_counter() - started

@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from .._errors import InvalidArgumentError, StreamInterruptedError
-from .._interactive import InteractiveSession, check_size, feed_stdin
+from .._interactive import InteractiveSession, PendingSession, check_size, feed_stdin
 from .._session import EngineSession, JSONObject, answer_type
 from .._stream import EngineStream
 from .._streams import STDERR, Frame
@@ -237,7 +237,7 @@ class ExecAPI:
             params=check_size(height, width),
         )
 
-    async def session(
+    def session(
         self,
         container: str,
         cmd: Sequence[str],
@@ -249,29 +249,36 @@ class ExecAPI:
         user: str | None = None,
         privileged: bool = False,
         detach_keys: str | None = None,
-    ) -> InteractiveSession:
-        """Create an exec of ``cmd`` and return its (not yet started) interactive session.
+    ) -> PendingSession:
+        """An interactive session of ``cmd`` in ``container``: create the exec, then start it.
 
-        ``async with await docker.exec.session(c, ["cat"]) as s: await s.send(b"hi");
+        ``async with docker.exec.session(c, ["cat"]) as s: await s.send(b"hi");
         await s.close_stdin(); async for frame in s: ...; await s.exit_code()``. Entering the
-        block starts it (``POST /exec/{id}/start`` upgraded to a raw stream, see
-        :meth:`start`). Arguments are those of :meth:`create`.
+        block creates the exec (``POST /containers/{id}/exec``) and starts it (``POST
+        /exec/{id}/start`` upgraded to a raw stream, see :meth:`start`); leaving it closes the
+        connection. ``await docker.exec.session(...)`` gives the created, not yet started
+        :class:`InteractiveSession` instead. Arguments are those of :meth:`create`.
 
-        Raises:
+        Raises (on entering or awaiting):
             InvalidArgumentError, NotFoundError, ConflictError: as :meth:`create`.
+            EngineError, StreamInterruptedError: as :meth:`InteractiveSession.open`.
         """
-        exec_id = await self.create(
-            container,
-            cmd,
-            env=env,
-            working_dir=working_dir,
-            user=user,
-            tty=tty,
-            privileged=privileged,
-            stdin=stdin,
-            detach_keys=detach_keys,
-        )
-        return self.start(exec_id, tty=tty, stdin=True)
+
+        async def prepare() -> InteractiveSession:
+            exec_id = await self.create(
+                container,
+                cmd,
+                env=env,
+                working_dir=working_dir,
+                user=user,
+                tty=tty,
+                privileged=privileged,
+                stdin=stdin,
+                detach_keys=detach_keys,
+            )
+            return self.start(exec_id, tty=tty, stdin=True)
+
+        return PendingSession(prepare)
 
     async def run(
         self,
