@@ -233,6 +233,7 @@ def open_stream(
     check: Callable[[T], None] | None = None,
     more_headers: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
     on_error: Callable[[DockerError], None] | None = None,
+    before: Callable[[], Awaitable[None]] | None = None,
 ) -> EngineStream[T]:
     """An :class:`EngineStream` of ``method path`` (no read timeout) decoded by ``decoder_for``.
 
@@ -240,9 +241,12 @@ def open_stream(
     entered, with the body left unread for the decoder; ``check`` sees every item.
     ``more_headers`` is awaited then, its headers added (e.g. credentials a helper gives).
     ``on_error`` sees an error status before the stream and may raise another error instead.
+    ``before`` is awaited first, when the stream is entered (e.g. to learn how to decode it).
     """
 
     async def open_response() -> httpx.Response:
+        if before is not None:
+            await before()
         sent = dict(headers or {})
         if more_headers is not None:
             sent.update(await more_headers())

@@ -291,6 +291,28 @@ async def test_logs_of_a_tty_container_are_raw(docker: DockerClient) -> None:
 
 
 @pytest.mark.both_transports
+async def test_logs_find_the_body_format_themselves(docker: DockerClient) -> None:
+    """Without ``tty=``, logs inspect the container first: raw for a TTY, frames without."""
+    tty_name, plain_name = "ls-test-logs-own-tty", "ls-test-logs-own-plain"
+    script = ["sh", "-c", "echo out; echo err >&2"]
+    async with (
+        container(docker, tty_name, script, tty=True),
+        container(docker, plain_name, script),
+    ):
+        await run_to_exit(docker, tty_name)
+        await run_to_exit(docker, plain_name)
+        async with docker.containers.logs(tty_name) as stream:
+            tty_frames = [frame async for frame in stream]
+        started = (await docker.containers.inspect(plain_name)).state.started_at
+        assert started is not None
+        # since= takes an aware datetime as well as UNIX seconds
+        async with docker.containers.logs(plain_name, since=started - timedelta(minutes=1)) as s:
+            plain_frames = [frame async for frame in s]
+    assert joined(tty_frames, 1) == b"out\r\nerr\r\n"
+    assert joined(plain_frames, 1) == b"out\n" and joined(plain_frames, 2) == b"err\n"
+
+
+@pytest.mark.both_transports
 async def test_logs_with_timestamps(docker: DockerClient, engine: Engine) -> None:
     name = "ls-test-logs-time"
     async with container(docker, name, ["sh", "-c", "echo out; echo err >&2; echo two"]):

@@ -4,6 +4,7 @@ inspect, list, top, stats, changes, export, prune, wait, logs."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Literal, overload
 
 import anyio
@@ -533,12 +534,12 @@ class ContainersAPI:
         self,
         container: str,
         *,
-        tty: bool,
+        tty: bool | None = ...,
         follow: bool = ...,
         stdout: bool = ...,
         stderr: bool = ...,
-        since: float | None = ...,
-        until: float | None = ...,
+        since: datetime | float | None = ...,
+        until: datetime | float | None = ...,
         timestamps: Literal[False] = ...,
         tail: int | Literal["all"] = ...,
     ) -> EngineStream[Frame]: ...
@@ -548,12 +549,12 @@ class ContainersAPI:
         self,
         container: str,
         *,
-        tty: bool,
+        tty: bool | None = ...,
         follow: bool = ...,
         stdout: bool = ...,
         stderr: bool = ...,
-        since: float | None = ...,
-        until: float | None = ...,
+        since: datetime | float | None = ...,
+        until: datetime | float | None = ...,
         timestamps: Literal[True],
         tail: int | Literal["all"] = ...,
     ) -> EngineStream[StampedFrame]: ...
@@ -563,12 +564,12 @@ class ContainersAPI:
         self,
         container: str,
         *,
-        tty: bool,
+        tty: bool | None = ...,
         follow: bool = ...,
         stdout: bool = ...,
         stderr: bool = ...,
-        since: float | None = ...,
-        until: float | None = ...,
+        since: datetime | float | None = ...,
+        until: datetime | float | None = ...,
         timestamps: bool,
         tail: int | Literal["all"] = ...,
     ) -> EngineStream[Frame] | EngineStream[StampedFrame]: ...
@@ -577,25 +578,27 @@ class ContainersAPI:
         self,
         container: str,
         *,
-        tty: bool,
+        tty: bool | None = None,
         follow: bool = False,
         stdout: bool = True,
         stderr: bool = True,
-        since: float | None = None,
-        until: float | None = None,
+        since: datetime | float | None = None,
+        until: datetime | float | None = None,
         timestamps: bool = False,
         tail: int | Literal["all"] = "all",
     ) -> EngineStream[Frame] | EngineStream[StampedFrame]:
         """``GET /containers/{id}/logs`` as a stream of frames.
 
-        Use as ``async with client.containers.logs(id, tty=False, follow=True) as frames:``.
+        Use as ``async with client.containers.logs(id, follow=True) as frames:``.
 
         Args:
             tty: the container's ``Config.Tty``: it decides the body's format (raw bytes vs
                 multiplexed frames); the response's Content-Type is not reliable (Podman labels
-                framed bodies as raw). :meth:`inspect` tells it.
+                framed bodies as raw). ``None``: inspect the container first (one more
+                request, ``GET /containers/{id}/json``, when the stream is entered).
             follow: keep the stream open for new output (no read timeout applies).
-            since, until: UNIX timestamps in seconds (fractions allowed).
+            since, until: aware ``datetime``s, or UNIX timestamps in seconds (fractions
+                allowed).
             timestamps: yield :class:`StampedFrame` with each line's time (aware UTC datetime),
                 the RFC3339 prefix stripped.
             tail: only the last N lines, or ``"all"``.
@@ -616,9 +619,11 @@ class ContainersAPI:
         if tail != "all" and (not isinstance(tail, int) or tail < 0):
             raise InvalidArgumentError(f"tail must be a non-negative int or 'all', not {tail!r}")
         for label, value in (("since", since), ("until", until)):
-            if value is not None and value < 0:
-                raise _negative(label, value)
-        path = f"/containers/{check_identifier(container)}/logs"
+            seconds = value.timestamp() if isinstance(value, datetime) else value
+            if seconds is not None and seconds < 0:
+                raise _negative(label, seconds)
+        ident = check_identifier(container)
+        path = f"/containers/{ident}/logs"
         params: dict[str, QueryValue] = {
             "follow": follow,
             "stdout": stdout,
@@ -629,10 +634,22 @@ class ContainersAPI:
             "tail": tail,
         }
 
-        def decoder_for(_response: httpx.Response) -> LogDecoder[Frame | StampedFrame]:
-            return LogDecoder(tty=tty, timestamps=timestamps)
+        found: list[bool] = [] if tty is None else [tty]
 
-        return open_stream(self._session, "GET", path, decoder_for, params=params)  # type: ignore[return-value]
+        async def find_tty() -> None:
+            found.append(bool((await self.inspect(ident)).config.tty))
+
+        def decoder_for(_response: httpx.Response) -> LogDecoder[Frame | StampedFrame]:
+            return LogDecoder(tty=found[-1], timestamps=timestamps)
+
+        return open_stream(  # type: ignore[return-value]
+            self._session,
+            "GET",
+            path,
+            decoder_for,
+            params=params,
+            before=None if tty is not None else find_tty,
+        )
 
 
 class ContainerWaiter(AsyncResource):
