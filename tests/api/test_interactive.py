@@ -201,6 +201,30 @@ async def test_attach_to_cat_with_stdin_once_then_close_stdin(
             assert await session.exit_code() == 0
 
 
+async def test_closing_stdin_of_an_attach_without_stdin_once(
+    transport_docker: DockerClient, engine: Engine
+) -> None:
+    """Without ``StdinOnce`` the engines differ on what the end of stdin does (README)."""
+    with anyio.fail_after(60):
+        async with container(
+            transport_docker, ["cat"], open_stdin=True, attach_stdin=True
+        ) as ident:
+            async with transport_docker.containers.attach(ident, stdin=True) as session:
+                await session.send(b"hello\n")
+                first = await session.__anext__()
+                assert (first.stream, first.data) == (1, b"hello\n")
+                await session.close_stdin()
+                # both end the session; nothing else was written
+                assert [frame async for frame in session] == []
+            if engine.is_podman:
+                # Podman closes the process's stdin all the same: cat ends, exit code 0
+                assert (await transport_docker.containers.wait(ident)).status_code == 0
+            else:
+                # Docker ends only the attach: cat keeps its stdin open and runs on
+                state = (await transport_docker.containers.inspect(ident)).state
+                assert state.running is True
+
+
 async def test_attach_then_detach_leaves_the_container_running(
     transport_docker: DockerClient, engine: Engine
 ) -> None:

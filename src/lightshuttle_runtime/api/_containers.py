@@ -281,7 +281,9 @@ class ContainersAPI:
 
         ``async with docker.containers.attach(id, stdin=True) as s: await s.send(b"...");
         async for frame in s: ...``. Closing stdin (:meth:`InteractiveSession.close_stdin`)
-        ends the process's stdin only if the container was created with ``StdinOnce``;
+        ends the process's stdin if the container was created with ``StdinOnce``; without
+        it Docker ends the session and the process keeps its stdin, Podman 4 ends the
+        process's stdin all the same;
         sending the detach keys makes the engine end the session (the container keeps
         running). :meth:`InteractiveSession.exit_code` waits for the container to stop.
 
