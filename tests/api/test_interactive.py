@@ -138,9 +138,7 @@ async def test_exit_code_of_an_interactive_exec(
     transport_docker: DockerClient, running: str
 ) -> None:
     with anyio.fail_after(30):
-        async with transport_docker.exec.session(
-            running, ["sh", "-c", "read x; exit $x"]
-        ) as s:
+        async with transport_docker.exec.session(running, ["sh", "-c", "read x; exit $x"]) as s:
             await s.send(b"7\n")
             assert await s.exit_code() == 7
 
