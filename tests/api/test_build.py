@@ -267,7 +267,7 @@ async def run_output(docker: DockerClient, image: str, name: str) -> bytes:
 
     created = await docker.containers.create(ContainerCreateRequest(image=image), name=name)
     with anyio.fail_after(PATIENCE):
-        async with docker.containers.waiter(created.id) as exited:
+        async with docker.containers.waiter(created.id, condition="next-exit") as exited:
             await docker.containers.start(created.id)
             assert (await exited.result()).status_code == 0
     async with docker.containers.logs(created.id, tty=False, stderr=False) as frames:

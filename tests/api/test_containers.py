@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, timedelta
 
 import anyio
+import httpx
 import msgspec
 import pytest
 
@@ -142,7 +143,7 @@ async def test_kill_with_a_signal(docker: DockerClient) -> None:
     name = "ls-test-kill-signal"
     trap = ["sh", "-c", "trap 'exit 7' USR1; echo ready; while :; do sleep 0.1; done"]
     async with container(docker, name, trap):
-        async with docker.containers.waiter(name) as exited:
+        async with docker.containers.waiter(name, condition="next-exit") as exited:
             await docker.containers.start(name)
             with anyio.fail_after(PATIENCE):
                 # "ready" is printed once the trap is set
@@ -656,3 +657,17 @@ def test_stats_percentages_as_docker_stats_computes_them() -> None:
     )
     assert msgspec.structs.replace(sample, cpu_stats=per_cpu).cpu_percent == 40.0
     assert ContainerStats().cpu_percent == 0.0 and ContainerStats().memory_percent == 0.0
+
+
+async def test_wait_and_waiter_share_the_engines_default_condition() -> None:
+    sent: list[str | None] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.params.get("condition"))
+        return httpx.Response(200, json={"StatusCode": 0})
+
+    async with DockerClient(transport=httpx.MockTransport(engine), api_version="1.41") as docker:
+        await docker.containers.wait("c")
+        async with docker.containers.waiter("c") as exited:
+            await exited.result()
+    assert sent == ["not-running", "not-running"]

@@ -36,6 +36,9 @@ from ..models import (
 __all__ = ["ContainerWaiter", "ContainersAPI", "WaitCondition"]
 
 WaitCondition = Literal["not-running", "next-exit", "removed"]
+#: The condition :meth:`ContainersAPI.wait` and :meth:`ContainersAPI.waiter` both use unless
+#: told otherwise: the engine's own default (``docker wait``'s).
+DEFAULT_CONDITION: WaitCondition = "not-running"
 ContainerList = list[ContainerSummary]
 ChangeList = list[FilesystemChange]
 
@@ -498,7 +501,7 @@ class ContainersAPI:
         )
 
     async def wait(
-        self, container: str, *, condition: WaitCondition = "not-running"
+        self, container: str, *, condition: WaitCondition = DEFAULT_CONDITION
     ) -> ContainerWaitResponse:
         """``POST /containers/{id}/wait``: block until ``condition`` holds.
 
@@ -517,13 +520,17 @@ class ContainersAPI:
         async with self.waiter(container, condition=condition) as waiter:
             return await waiter.result()
 
-    def waiter(self, container: str, *, condition: WaitCondition = "next-exit") -> ContainerWaiter:
+    def waiter(
+        self, container: str, *, condition: WaitCondition = DEFAULT_CONDITION
+    ) -> ContainerWaiter:
         """A wait registered now and read later, so a fast exit is not missed.
 
-        ``async with client.containers.waiter(id) as exited:`` sends ``POST
-        /containers/{id}/wait`` and returns once the engine has registered it (the engine
-        sends its headers at once since API 1.30); start the container inside the block, then
-        ``await exited.result()``.
+        ``async with client.containers.waiter(id, condition="next-exit") as exited:`` sends
+        ``POST /containers/{id}/wait`` and returns once the engine has registered it (the
+        engine sends its headers at once since API 1.30); start the container inside the
+        block, then ``await exited.result()``. The default condition is :meth:`wait`'s and
+        the engine's, ``"not-running"``, which a container not started yet already meets:
+        to catch the exit of one you start inside the block, ask for ``"next-exit"``.
 
         Raises:
             NotFoundError: no such container (on entering the block).
