@@ -10,13 +10,23 @@ re-records them all.
 
 Live cases skip when their engine does not answer, except under ``CI=true``, where a missing
 engine is a failure. Replay cases skip while their cassette has not been recorded.
+
+Live tests use fixed container names (a replay must send what was recorded), so two runs of
+the suite on one machine would collide on them: the first live test of a run on an engine
+takes that engine (an exclusive ``flock`` on a file in ``LS_LIVE_LOCK_DIR``, default the
+temporary directory) until the run ends, and another run waits for it (``LS_LIVE_WAIT``
+seconds, default 1800) and then fails saying which process holds the engine.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import inspect
 import os
 import socket
+import tempfile
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +126,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Let go of the engines this run held (see :func:`hold_engine`)."""
+    while _HELD:
+        _HELD.popitem()[1].close()
+
+
 @pytest.fixture
 def transport_kind() -> TransportKind:
     """The built-in transport the ``docker`` fixture's client uses: ``native``, unless the test
@@ -177,7 +193,52 @@ def engine(request: pytest.FixtureRequest) -> Engine:
                 f"{message} (CI=true: live tests must run; start it with scripts/engines-up)"
             )
         pytest.skip(message)
+    if not found.replay:
+        hold_engine(found.socket_path)
     return found
+
+
+#: The engines this run holds: socket path -> the open lock file (kept open until exit).
+_HELD: dict[str, Any] = {}
+
+
+def engine_lock_path(socket_path: str) -> Path:
+    """The lock file that stands for the engine at ``socket_path`` (one per socket)."""
+    lock_dir = Path(os.environ.get("LS_LIVE_LOCK_DIR") or tempfile.gettempdir())
+    digest = hashlib.sha256(socket_path.encode()).hexdigest()[:16]
+    return lock_dir / f"lightshuttle-live-{digest}.lock"
+
+
+def hold_engine(socket_path: str, wait: float | None = None) -> None:
+    """Take the engine at ``socket_path`` for this process (until it exits); wait while another
+    run holds it, failing the test after ``wait`` s (``LS_LIVE_WAIT``, default 1800)."""
+    if socket_path in _HELD:
+        return
+    if wait is None:
+        wait = float(os.environ.get("LS_LIVE_WAIT", "1800"))
+    path = engine_lock_path(socket_path)
+    lock = path.open("a+")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                lock.seek(0)
+                holder = lock.read().strip() or "another process"
+                lock.close()
+                pytest.fail(
+                    f"the engine at {socket_path} is held by {holder} (another run of the live "
+                    f"tests; lock {path}) after waiting {wait:g} s: let it finish, or raise "
+                    "LS_LIVE_WAIT"
+                )
+            time.sleep(0.2)
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"pid {os.getpid()}\n")
+    lock.flush()
+    _HELD[socket_path] = lock
 
 
 def engine_cassette_path(item: pytest.Item, engine: Engine) -> Path:
