@@ -82,4 +82,5 @@ async def test_wait_healthy_on_50_containers_at_once(engine: Engine, kind: Trans
     assert len(lags) == COUNT  # every wait returned (none starved into OperationTimedOut)
     slowest = max(lags, key=lambda name: lags[name])
     late = f"{slowest} returned {lags[slowest].total_seconds():.2f} s after it turned healthy"
+    print(f"\nwait_healthy x{COUNT} {engine.name}/{kind}: the slowest of them {late}")
     assert lags[slowest] < BOUND, late
