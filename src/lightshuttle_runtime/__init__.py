@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from ._stream import EngineStream
     from ._streams import Frame, LogStream, StampedFrame
     from ._streams._build_progress import BuildFrontendError, BuildStepError
-    from .api import ArchiveStream, ExecResult, WaitCondition, loaded_images
+    from .api import ArchiveStream, ExecResult, SystemPruneReport, WaitCondition, loaded_images
 
 __all__ = [
     "API_VERSION_MAX",
@@ -110,6 +110,7 @@ __all__ = [
     "StreamError",
     "StreamInterruptedError",
     "StreamTruncatedError",
+    "SystemPruneReport",
     "TLSConfig",
     "TLSConfigError",
     "TransportKind",
@@ -152,6 +153,7 @@ _EXPORTS = {
     "PendingSession": "._interactive",
     "LogStream": "._streams",
     "StampedFrame": "._streams",
+    "SystemPruneReport": ".api",
     "WaitCondition": ".api",
     "loaded_images": ".api",
     "context_entries": "._context",

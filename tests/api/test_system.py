@@ -130,3 +130,46 @@ async def test_df_takes_podmans_null_lists_as_left_out() -> None:
         raw = await docker.system.df(raw=True)
     assert (container.id, container.ports, container.mounts) == ("c1", [], [])
     assert raw["Containers"][0]["Ports"] is None  # raw=True gives what the engine sent
+
+
+# -- prune across the areas ---------------------------------------------------------------
+
+PRUNE_LABEL = "lsapi.sysprune=1"
+
+
+async def test_system_prune_removes_what_nothing_uses(docker: DockerClient, engine: Engine) -> None:
+    from lightshuttle_runtime.models import ContainerCreateRequest, NetworkCreateRequest
+
+    names = ("lsapi-sysprune-c", "lsapi-sysprune-n", "lsapi-sysprune-v")
+    labels = {"lsapi.sysprune": "1"}
+    await docker.containers.remove(names[0], force=True, missing_ok=True)
+    await docker.networks.remove(names[1], missing_ok=True)
+    await docker.volumes.remove(names[2], missing_ok=True)
+    created = await docker.containers.create(
+        ContainerCreateRequest(image="busybox:local", cmd=["true"], labels=labels), name=names[0]
+    )
+    await docker.networks.create(NetworkCreateRequest(name=names[1], labels=labels))
+    await docker.volumes.create(name=names[2], labels=labels)
+    try:
+        report = await docker.system.prune(filters={"label": PRUNE_LABEL}, volumes=True)
+        assert report.containers.containers_deleted == [created.id]
+        assert report.networks.networks_deleted == [names[1]]
+        assert not report.images.images_deleted  # busybox:local has no such label
+        assert report.volumes is not None
+        if engine.name == "docker28":
+            # API 1.42+: a prune removes only anonymous volumes (all_ asks for named ones)
+            assert not report.volumes.volumes_deleted
+        else:
+            assert report.volumes.volumes_deleted == [names[2]]
+        assert report.space_reclaimed >= 0
+        with pytest.raises(NotFoundError):
+            await docker.containers.inspect(names[0])
+    finally:
+        await docker.containers.remove(names[0], force=True, missing_ok=True)
+        await docker.networks.remove(names[1], missing_ok=True)
+        await docker.volumes.remove(names[2], missing_ok=True)
+
+
+async def test_system_prune_refuses_until_with_volumes(offline: DockerClient) -> None:
+    with pytest.raises(InvalidArgumentError, match="until"):
+        await offline.system.prune(filters={"until": "24h"}, volumes=True)

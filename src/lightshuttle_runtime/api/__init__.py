@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ._exec import ExecAPI, ExecResult
     from ._images import ImagesAPI, encode_registry_auth, loaded_images
     from ._networks import NetworksAPI
-    from ._system import SystemAPI
+    from ._system import SystemAPI, SystemPruneReport
     from ._volumes import VolumesAPI
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ImagesAPI",
     "NetworksAPI",
     "SystemAPI",
+    "SystemPruneReport",
     "VolumesAPI",
     "WaitCondition",
     "encode_registry_auth",
@@ -52,6 +53,7 @@ _EXPORTS = {
     "ImagesAPI": "._images",
     "NetworksAPI": "._networks",
     "SystemAPI": "._system",
+    "SystemPruneReport": "._system",
     "VolumesAPI": "._volumes",
     "WaitCondition": "._containers",
     "encode_registry_auth": "._images",

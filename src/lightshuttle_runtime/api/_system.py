@@ -1,21 +1,56 @@
 """System endpoints: ``GET /_ping``, ``GET /version``, ``GET /info``, ``GET /system/df``,
-``POST /auth``."""
+``POST /auth``, and ``prune`` across the areas (as ``docker system prune``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, overload
 
 import httpx
 
-from .._errors import DockerError
+from .._errors import DockerError, InvalidArgumentError
 from .._session import EngineSession, JSONObject, answer_type, convert_json, decode_json
-from ..models import LoginResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
+from .._validate import Filters, normalize_filters
+from ..models import (
+    ContainerPruneResponse,
+    ImagePruneResponse,
+    LoginResponse,
+    NetworkPruneResponse,
+    PingInfo,
+    SystemDataUsage,
+    SystemInfo,
+    SystemVersion,
+    VolumePruneResponse,
+)
 
 if TYPE_CHECKING:
     from .._credentials import RegistryAuth
 
-__all__ = ["SystemAPI"]
+__all__ = ["SystemAPI", "SystemPruneReport"]
+
+
+@dataclass(frozen=True, slots=True)
+class SystemPruneReport:
+    """What :meth:`SystemAPI.prune` removed, area by area (each the area's own prune answer).
+
+    Attributes:
+        containers, networks, images: the answers of ``POST /containers/prune``,
+            ``/networks/prune`` and ``/images/prune``.
+        volumes: the answer of ``POST /volumes/prune``, or ``None`` when volumes were kept.
+    """
+
+    containers: ContainerPruneResponse
+    networks: NetworkPruneResponse
+    images: ImagePruneResponse
+    volumes: VolumePruneResponse | None
+
+    @property
+    def space_reclaimed(self) -> int:
+        """Bytes freed in all, as the engine counted them."""
+        volumes = self.volumes.space_reclaimed if self.volumes is not None else 0
+        return self.containers.space_reclaimed + self.images.space_reclaimed + volumes
+
 
 _PING_HEADERS = frozenset(
     (b"api-version", b"ostype", b"server", b"docker-experimental", b"builder-version", b"swarm")
@@ -171,3 +206,44 @@ class SystemAPI:
         except DockerError as exc:
             raise_for_registry_auth(exc, server, sent=True, logging_in=True)
             raise
+
+    async def prune(
+        self,
+        *,
+        filters: Filters | None = None,
+        all_images: bool = False,
+        volumes: bool = False,
+    ) -> SystemPruneReport:
+        """Remove what nothing uses, as ``docker system prune``: stopped containers, unused
+        networks, dangling images (every unused image with ``all_images``), and with
+        ``volumes`` unused volumes, in that order (API 1.25+ for each).
+
+        ``filters`` (``until``, ``label``, ``label!``) go to every area; volumes take no
+        ``until``, so they are pruned with the label filters only, and ``volumes`` with an
+        ``until`` filter is refused, as the Docker CLI refuses it. Without filters this acts
+        on **everything** unused on the engine.
+
+        Raises:
+            InvalidArgumentError: a filter value is not a string or list of strings, or
+                ``volumes`` with an ``until`` filter.
+            ConflictError: another prune is running.
+            ServerError: Podman 4.3 refuses ``all_images`` (see :meth:`ImagesAPI.prune`).
+        """
+        from ._containers import ContainersAPI
+        from ._images import ImagesAPI
+        from ._networks import NetworksAPI
+        from ._volumes import VolumesAPI
+
+        normalized = normalize_filters(filters)
+        if volumes and normalized and "until" in normalized:
+            raise InvalidArgumentError(
+                "volumes cannot be pruned with an 'until' filter (the engine does not support "
+                "it): leave volumes=False or drop the 'until' filter"
+            )
+        session = self._session
+        return SystemPruneReport(
+            containers=await ContainersAPI(session).prune(filters=normalized),
+            networks=await NetworksAPI(session).prune(filters=normalized),
+            volumes=await VolumesAPI(session).prune(filters=normalized) if volumes else None,
+            images=await ImagesAPI(session).prune(dangling=not all_images, filters=normalized),
+        )
