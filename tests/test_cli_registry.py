@@ -159,6 +159,39 @@ async def test_login_push_pull_logout(
         await remove_images(docker, f"{repository}:v1")
 
 
+@pytest.mark.anyio
+async def test_tag_then_rmi(
+    docker: DockerClient, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    factory = on(docker)
+    name = f"ls-cli-tag-{engine.name}"
+    await docker.images.remove(f"{name}:v1", missing_ok=True)
+    try:
+        assert await amain(["tag", "busybox:local", f"{name}:v1"], client_factory=factory) == 0
+        busybox = await docker.images.inspect("busybox:local")
+        assert (await docker.images.inspect(f"{name}:v1")).id == busybox.id
+        assert await amain(["rmi", f"{name}:v1"], client_factory=factory) == 0
+        out, _ = capsys.readouterr()
+        assert out == f"{name}:v1\n"
+        assert (await docker.images.inspect("busybox:local")).id == busybox.id  # still tagged
+        # the name is gone: removing it again is an error naming it, exit 1
+        assert await amain(["rmi", f"{name}:v1"], client_factory=factory) == 1
+        _, err = capsys.readouterr()
+        assert err.startswith("lightshuttle-runtime: error: ") and f"{name}:v1" in err
+    finally:
+        await docker.images.remove(f"{name}:v1", missing_ok=True)
+
+
+@pytest.mark.anyio
+async def test_tag_refuses_a_digest_before_any_request(capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[httpx.Request] = []
+    target = "app@sha256:" + "a" * 64
+    code = await amain(["tag", "busybox:local", target], client_factory=_auth_engine([], seen))
+    _, err = capsys.readouterr()
+    assert (code, seen) == (1, [])
+    assert "cannot carry a digest" in err and err.count("\n") == 1
+
+
 def _auth_engine(answers: list[httpx.Response], seen: list[httpx.Request]) -> ClientFactory:
     async def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)

@@ -262,6 +262,25 @@ async def cmd_images(args: argparse.Namespace, docker: DockerClient, console: Co
     return 0
 
 
+async def cmd_tag(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """``POST /images/{name}/tag``: give SOURCE the name TARGET (tag ``latest`` if none)."""
+    from ._reference import parse_reference
+
+    target = parse_reference(args.target)
+    if target.digest is not None:
+        raise _usage(f"a tag cannot carry a digest: {args.target!r}")
+    await docker.images.tag(args.source, repo=target.repository, tag=target.tag or "latest")
+    return 0
+
+
+async def cmd_rmi(args: argparse.Namespace, docker: DockerClient, console: Console) -> int:
+    """``DELETE /images/{name}`` for each IMAGE; each removed name on stdout."""
+    for name in args.images:
+        await docker.images.remove(name, force=args.force)
+        console.print(name)
+    return 0
+
+
 def _ago(age: object) -> str:
     seconds = int(getattr(age, "total_seconds", lambda: 0)())
     for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
@@ -357,6 +376,14 @@ def add_registry_commands(
     images = command("images", cmd_images, "list the engine's images")
     images.add_argument("-a", "--all", action="store_true", help="include intermediate images")
     images.add_argument("--filter", type=pair, action="append", default=[], metavar="K=V")
+
+    tag = command("tag", cmd_tag, "give an image another name (TARGET, tag latest if none)")
+    tag.add_argument("source", metavar="SOURCE")
+    tag.add_argument("target", metavar="TARGET")
+
+    rmi = command("rmi", cmd_rmi, "remove images (an image no longer tagged is deleted)")
+    rmi.add_argument("-f", "--force", action="store_true", help="also if a container uses it")
+    rmi.add_argument("images", nargs="+", metavar="IMAGE")
 
     save = command("save", cmd_save, "write images (tags and layers) as one tar")
     save.add_argument("-o", "--output", metavar="FILE", help="default stdout (not a terminal)")
