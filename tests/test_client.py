@@ -122,6 +122,7 @@ def test_unsupported_host_fails_at_construction(host: str) -> None:
         ("tcp://127.0.0.1:2375", "native"),
         ("tcp://127.0.0.1:2375", "httpx"),
         ("ssh://me@example.invalid", "native"),
+        ("ssh://me@example.invalid", "httpx"),
         ("ssh://me@example.invalid/run/podman/podman.sock", "native"),
         ("ssh://me@example.invalid/run/podman/podman.sock", "httpx"),
     ],

@@ -51,6 +51,7 @@ HEAVY = (
     "lightshuttle_runtime.testing",
     "lightshuttle_runtime._streams",
     "lightshuttle_runtime._transports._ssh",
+    "lightshuttle_runtime._transports._ssh_httpx",
     "lightshuttle_runtime._transports._httpx",
     "lightshuttle_runtime._transports._remote",
 )

@@ -6,7 +6,8 @@ and a TTY's size is set.
 Ending stdin is a half-close of the connection's write side. Over TLS the Docker CLI sends
 ``close_notify``; OpenSSL drops what the engine sends after that, so this client shuts the TCP
 write side under the TLS session instead, which the engine reads as the end of input too.
-Over ssh, the end of input travels as the forwarded channel's EOF.
+Over ssh, the end of input travels as the forwarded channel's EOF, or by dial-stdio as the end
+of ssh's stdin.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from lightshuttle_runtime import DockerClient, InteractiveSession, TransportKind
 from tests.api.test_interactive import container, round_trip
 from tests.test_remote import client, kind, remote  # noqa: F401 - fixtures
-from tests.test_ssh import OPTIONS, engine_socket, sshd  # noqa: F401 - fixtures
+from tests.test_ssh import OPTIONS, engine_socket, ssh_host, sshd, way  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.anyio, pytest.mark.live]
 
@@ -36,10 +37,11 @@ def ssh_kind(request: pytest.FixtureRequest) -> TransportKind:
 async def ssh_client(
     engine_socket: str,  # noqa: F811 - the imported fixture
     sshd: str,  # noqa: F811
+    way: str,  # noqa: F811
     ssh_kind: TransportKind,
 ) -> AsyncIterator[DockerClient]:
     async with DockerClient(
-        f"ssh://{sshd}{engine_socket}", transport_kind=ssh_kind, ssh_options=OPTIONS
+        ssh_host(sshd, engine_socket, way), transport_kind=ssh_kind, ssh_options=OPTIONS
     ) as docker:
         yield docker
 

@@ -1,8 +1,9 @@
 """Engines over ``ssh://`` through the system's ``ssh``: offline (the command lines, ssh's
 messages classified, a missing ``ssh``) and live on loopback (``scripts/engines-up ssh``: an
 sshd on 127.0.0.1:2222 letting root in by the key in ``/etc/lightshuttle-ssh``), reaching
-Docker 20.10's and Podman 4.3's sockets by forwarding, on both built-in transports, and every
-ssh failure provoked for real. Container names are unique per run (``ls-reach-ssh-*``).
+Docker 20.10's and Podman 4.3's sockets by forwarding, and Docker by ``docker system
+dial-stdio``, each on both built-in transports, and every ssh failure provoked for real, with
+the same error on both transports. Container names are unique per run (``ls-reach-ssh-*``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,14 @@ import anyio
 import httpx
 import pytest
 
-from lightshuttle_runtime import DockerClient, DockerConnectionError, EngineSSHError, TransportKind
-from lightshuttle_runtime._transports import _ssh
+from lightshuttle_runtime import (
+    DockerClient,
+    DockerConnectionError,
+    EngineSSHError,
+    StreamInterruptedError,
+    TransportKind,
+)
+from lightshuttle_runtime._transports import NativeTransport, _ssh
 from lightshuttle_runtime._transports._ssh import (
     SSHConnector,
     SSHForwardTransport,
@@ -28,6 +35,7 @@ from lightshuttle_runtime._transports._ssh import (
     dial_stdio_command,
     forward_command,
 )
+from lightshuttle_runtime._transports._ssh_httpx import HttpxSSHTransport
 from tests.round_trip import recorded_client, round_trip
 
 pytestmark = pytest.mark.anyio
@@ -111,20 +119,27 @@ def test_ssh_messages_are_classified(stderr: str, code: int | None, reason: str)
     assert classify_ssh_failure(stderr, code) == reason
 
 
-async def test_no_ssh_binary_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("path", ["/run/podman/podman.sock", ""], ids=["forward", "dial-stdio"])
+async def test_no_ssh_binary_says_so(
+    monkeypatch: pytest.MonkeyPatch, path: str, kind: TransportKind
+) -> None:
     monkeypatch.setattr(_ssh.shutil, "which", lambda name: None)
-    async with DockerClient("ssh://me@example.invalid/run/podman/podman.sock") as docker:
+    async with DockerClient(f"ssh://me@example.invalid{path}", transport_kind=kind) as docker:
         with pytest.raises(EngineSSHError) as caught:
             await docker.system.ping()
     assert caught.value.reason == "ssh-missing"
     assert "openssh-client" in str(caught.value)
 
 
-def test_dial_stdio_needs_the_native_transport() -> None:
-    from lightshuttle_runtime import UnsupportedHostError
-
-    with pytest.raises(UnsupportedHostError, match="native"):
-        DockerClient("ssh://me@example.invalid", transport_kind="httpx")
+@pytest.mark.parametrize(
+    ("kind", "transport_type"), [("native", NativeTransport), ("httpx", HttpxSSHTransport)]
+)
+def test_dial_stdio_on_either_transport(kind: TransportKind, transport_type: type) -> None:
+    docker = DockerClient("ssh://me@example.invalid:2200", transport_kind=kind)
+    assert isinstance(docker.transport, transport_type)
+    connector = _connector(docker)
+    assert connector.command[-2:] == ["example.invalid", "docker system dial-stdio"]
+    assert not connector.processes  # nothing is started before the first request
 
 
 def test_a_password_in_the_url_is_refused() -> None:
@@ -176,24 +191,36 @@ def kind(request: pytest.FixtureRequest) -> TransportKind:
     return value
 
 
-@pytest.fixture(params=["forward-native", "forward-httpx", "dial-stdio"])
+@pytest.fixture(params=["forward", "dial-stdio"])
 def way(request: pytest.FixtureRequest) -> str:
-    """How ssh reaches the engine: forwarding its socket (either transport), or
-    ``docker system dial-stdio`` (the native transport; Docker's default socket only)."""
+    """How ssh reaches the engine: forwarding its socket, or ``docker system dial-stdio``
+    (Docker's default socket only)."""
     return str(request.param)
 
 
+def ssh_host(sshd: str, engine_socket: str, way: str) -> str:
+    """The ``ssh://`` address of ``engine_socket`` reached ``way``."""
+    if way == "forward":
+        return f"ssh://{sshd}{engine_socket}"
+    if engine_socket != SOCKETS["docker"]:
+        pytest.skip("dial-stdio reaches the remote docker CLI's default engine (Docker)")
+    return f"ssh://{sshd}"
+
+
 @pytest.fixture
-async def client(engine_socket: str, sshd: str, way: str) -> AsyncIterator[DockerClient]:
-    if way == "dial-stdio":
-        if engine_socket != SOCKETS["docker"]:
-            pytest.skip("dial-stdio reaches the remote docker CLI's default engine (Docker)")
-        host = f"ssh://{sshd}"
-    else:
-        host = f"ssh://{sshd}{engine_socket}"
-    kind: TransportKind = "httpx" if way == "forward-httpx" else "native"
+async def client(
+    engine_socket: str, sshd: str, way: str, kind: TransportKind
+) -> AsyncIterator[DockerClient]:
+    host = ssh_host(sshd, engine_socket, way)
     async with DockerClient(host, transport_kind=kind, ssh_options=OPTIONS) as docker:
         yield docker
+
+
+def _connector(docker: DockerClient) -> SSHConnector:
+    """The dial-stdio connector of either built-in transport."""
+    connector = getattr(docker.transport, "connector", None)
+    assert isinstance(connector, SSHConnector)
+    return connector
 
 
 def _alive(pid: int) -> bool:
@@ -250,6 +277,7 @@ async def _ssh_error(host: str, options: list[str], kind: TransportKind) -> Engi
         with anyio.fail_after(30):
             with pytest.raises(EngineSSHError) as caught:
                 await docker.system.ping()
+    assert type(caught.value) is EngineSSHError  # the same on both transports
     return caught.value
 
 
@@ -339,16 +367,15 @@ async def test_recorded_round_trip(
         await round_trip(client, f"ls-reach-rt-ssh-{engine}")
 
 
-# -- dial-stdio (the native transport, one ssh process per connection) -------------------------
+# -- dial-stdio (either transport, one ssh process per connection) ------------------------------
 
 
 @pytest.mark.live
-async def test_dial_stdio_one_process_per_connection(sshd: str) -> None:
-    docker = DockerClient(f"ssh://{sshd}", ssh_options=OPTIONS, max_connections=3)
-    connector = getattr(docker.transport, "connector", None) or getattr(
-        docker.transport, "_connector", None
+async def test_dial_stdio_one_process_per_connection(sshd: str, kind: TransportKind) -> None:
+    docker = DockerClient(
+        f"ssh://{sshd}", ssh_options=OPTIONS, max_connections=3, transport_kind=kind
     )
-    assert isinstance(connector, SSHConnector)
+    connector = _connector(docker)
     async with docker:
         for _ in range(5):
             await docker.system.ping()
@@ -363,12 +390,9 @@ async def test_dial_stdio_one_process_per_connection(sshd: str) -> None:
 
 
 @pytest.mark.live
-async def test_dial_stdio_cancelled_stream_leaves_no_ssh(sshd: str) -> None:
-    docker = DockerClient(f"ssh://{sshd}", ssh_options=OPTIONS)
-    connector = getattr(docker.transport, "connector", None) or getattr(
-        docker.transport, "_connector", None
-    )
-    assert isinstance(connector, SSHConnector)
+async def test_dial_stdio_cancelled_stream_leaves_no_ssh(sshd: str, kind: TransportKind) -> None:
+    docker = DockerClient(f"ssh://{sshd}", ssh_options=OPTIONS, transport_kind=kind)
+    connector = _connector(docker)
     async with docker:
         with anyio.move_on_after(1):
             async with docker.events.stream() as events:
@@ -380,34 +404,56 @@ async def test_dial_stdio_cancelled_stream_leaves_no_ssh(sshd: str) -> None:
 
 
 @pytest.mark.live
-async def test_dial_stdio_unknown_host_key(sshd: str, tmp_path: Path) -> None:
+async def test_dial_stdio_ssh_killed_mid_stream(sshd: str, kind: TransportKind) -> None:
+    """ssh (the connection) ending inside a stream interrupts it; the client then goes on
+    (an idle connection whose ssh ended is replaced)."""
+    docker = DockerClient(f"ssh://{sshd}", ssh_options=OPTIONS, transport_kind=kind)
+    connector = _connector(docker)
+    async with docker:
+        await docker.system.ping()
+        with anyio.fail_after(30), pytest.raises(StreamInterruptedError):
+            async with docker.events.stream() as events:
+                killed = list(connector.processes)  # the stream's ssh (and any idle one)
+                for process in killed:
+                    process.kill()
+                async for _ in events:
+                    pass
+        # Until ssh has ended, its idle connection looks alive: httpcore (unlike the native
+        # transport) does not retry a request on one that ends under it.
+        for process in killed:
+            await process.wait()
+        await docker.system.ping()
+        pids = [process.pid for process in [*killed, *connector.processes]]
+    assert not connector.processes
+    assert not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.live
+async def test_dial_stdio_unknown_host_key(sshd: str, kind: TransportKind, tmp_path: Path) -> None:
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     options = ["-i", str(KEY), "-o", f"UserKnownHostsFile={empty}", "-o", "IdentitiesOnly=yes"]
-    error = await _ssh_error(f"ssh://{sshd}", options, "native")
+    error = await _ssh_error(f"ssh://{sshd}", options, kind)
     assert error.reason == "host-key-unknown"
     assert "known_hosts" in str(error) and empty.read_text() == ""
 
 
 @pytest.mark.live
-async def test_dial_stdio_refused_key(sshd: str, tmp_path: Path) -> None:
+async def test_dial_stdio_refused_key(sshd: str, kind: TransportKind, tmp_path: Path) -> None:
     key = tmp_path / "id_other"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     options = ["-i", str(key), "-o", f"UserKnownHostsFile={KNOWN}", "-o", "IdentitiesOnly=yes"]
-    error = await _ssh_error(f"ssh://{sshd}", options, "native")
+    error = await _ssh_error(f"ssh://{sshd}", options, kind)
     assert error.reason == "auth-refused"
 
 
 @pytest.mark.live
-async def test_dial_stdio_without_docker_on_the_remote(sshd: str) -> None:
+async def test_dial_stdio_without_docker_on_the_remote(sshd: str, kind: TransportKind) -> None:
     """A remote PATH without ``docker`` (``PATH=/nonexistent`` set by a remote command
     prefix would need sshd's PermitUserEnvironment; instead the remote command is changed)."""
     host = f"ssh://{sshd}"
-    docker = DockerClient(host, ssh_options=OPTIONS)
-    connector = getattr(docker.transport, "connector", None) or getattr(
-        docker.transport, "_connector", None
-    )
-    assert isinstance(connector, SSHConnector)
+    docker = DockerClient(host, ssh_options=OPTIONS, transport_kind=kind)
+    connector = _connector(docker)
     connector.command[-1] = "ls-reach-no-docker system dial-stdio"
     async with docker:
         with pytest.raises(EngineSSHError) as caught:
@@ -417,9 +463,9 @@ async def test_dial_stdio_without_docker_on_the_remote(sshd: str) -> None:
 
 
 @pytest.mark.live
-async def test_dial_stdio_no_sshd() -> None:
+async def test_dial_stdio_no_sshd(kind: TransportKind) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    error = await _ssh_error(f"ssh://root@127.0.0.1:{port}", OPTIONS, "native")
+    error = await _ssh_error(f"ssh://root@127.0.0.1:{port}", OPTIONS, kind)
     assert error.reason == "refused"

@@ -324,14 +324,6 @@ def _default_transport(
             max_connections=max_connections,
         )
     if address.scheme == "ssh" and address.host is not None and not address.path:
-        if kind == "httpx":
-            raise UnsupportedHostError(
-                f"engine address {address.url} (from {address.source}): ssh:// without a "
-                "socket path runs `docker system dial-stdio`, which only the native transport "
-                "drives; use transport_kind='native', or give the remote engine socket as "
-                "the URL's path (ssh://host/var/run/docker.sock) to forward to it"
-            )
-        from ._transports._native import NativeTransport
         from ._transports._ssh import SSHConnector, dial_stdio_command
 
         line = dial_stdio_command(
@@ -341,7 +333,14 @@ def _default_transport(
             connect_timeout=connect_timeout,
             options=ssh_options,
         )
-        return NativeTransport(SSHConnector(line, address.url), max_connections=max_connections)
+        dialer = SSHConnector(line, address.url)
+        if kind == "httpx":
+            from ._transports._ssh_httpx import HttpxSSHTransport
+
+            return HttpxSSHTransport(dialer, max_connections=max_connections)
+        from ._transports._native import NativeTransport
+
+        return NativeTransport(dialer, max_connections=max_connections)
     if address.scheme == "ssh" and address.host is not None and address.path:
         from ._transports._ssh import SSHForwardTransport, forward_command
 

@@ -20,6 +20,7 @@ the check finds nothing and the connection is kept, as stock httpx keeps it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpcore
@@ -27,7 +28,7 @@ import httpx
 
 from ._native import LONG_LIVED
 
-__all__ = ["HttpxTransport", "httpx_transport"]
+__all__ = ["HttpxTransport", "httpx_transport", "transport_pair"]
 
 
 class HttpxTransport(httpx.AsyncHTTPTransport):
@@ -72,6 +73,21 @@ class HttpxTransport(httpx.AsyncHTTPTransport):
 def httpx_transport(socket_path: str, *, max_connections: int) -> HttpxTransport:
     """The transport ``transport_kind="httpx"`` uses (see :class:`HttpxTransport`)."""
     return HttpxTransport(socket_path, max_connections=max_connections)
+
+
+def transport_pair(
+    make: Callable[[httpx.Limits], httpx.AsyncHTTPTransport], max_connections: int
+) -> tuple[httpx.AsyncHTTPTransport, httpx.AsyncHTTPTransport]:
+    """Two stock transports made by ``make(limits)``, both expiring stray bytes: one for
+    ordinary requests (``max_connections``, as many kept alive), one for long-lived streams
+    (no limit, none kept alive)."""
+    ordinary = make(
+        httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    )
+    streams = make(httpx.Limits(max_connections=None, max_keepalive_connections=0))
+    _expire_stray_bytes(ordinary)
+    _expire_stray_bytes(streams)
+    return ordinary, streams
 
 
 def _expire_stray_bytes(transport: httpx.AsyncHTTPTransport) -> None:

@@ -24,10 +24,10 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx
 
-from ._httpx import _expire_stray_bytes
+from ._httpx import transport_pair
 from ._native import LONG_LIVED
 
-__all__ = ["HttpxTCPTransport"]
+__all__ = ["HttpxTCPTransport", "close_if_hijacking"]
 
 #: The requests Docker answers by hijacking the connection (a body ended by closing it).
 _HIJACKING = re.compile(rb"/(?:exec/[^/]+/start|containers/[^/]+/attach)$")
@@ -54,23 +54,18 @@ class HttpxTCPTransport(httpx.AsyncBaseTransport):
         self._port = port
         self._prefix = path_prefix.rstrip("/").encode()
         self._host_header = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        self._inner = httpx.AsyncHTTPTransport(
-            # Plain HTTP needs no CA bundle (loading httpx's default one costs ~40 ms).
-            verify=ssl_context if ssl_context is not None else False,
-            trust_env=False,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-        )
-        _expire_stray_bytes(self._inner)
+        verify = ssl_context if ssl_context is not None else False
         # Long-lived streams (follow logs, events, wait, attach) outside max_connections, as
         # on the other built-in transports.
-        self._streams = httpx.AsyncHTTPTransport(
-            verify=ssl_context if ssl_context is not None else False,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
+        self._inner, self._streams = transport_pair(
+            lambda limits: httpx.AsyncHTTPTransport(
+                # Plain HTTP needs no CA bundle (loading httpx's default one costs ~40 ms).
+                verify=verify,
+                trust_env=False,
+                limits=limits,
+            ),
+            max_connections,
         )
-        _expire_stray_bytes(self._streams)
 
     def __repr__(self) -> str:
         return f"<HttpxTCPTransport {self._scheme}://{self._host_header}>"
@@ -83,10 +78,7 @@ class HttpxTCPTransport(httpx.AsyncBaseTransport):
             raw_path=self._prefix + request.url.raw_path,
         )
         request.headers["Host"] = self._host_header
-        if "upgrade" not in request.headers and _HIJACKING.search(
-            request.url.raw_path.split(b"?")[0]
-        ):
-            request.headers["Connection"] = "close"
+        close_if_hijacking(request)
         inner = self._streams if request.extensions.get(LONG_LIVED, False) else self._inner
         try:
             response = await inner.handle_async_request(request)
@@ -102,6 +94,13 @@ class HttpxTCPTransport(httpx.AsyncBaseTransport):
             await self._streams.aclose()
         finally:
             await self._inner.aclose()
+
+
+def close_if_hijacking(request: httpx.Request) -> None:
+    """Send ``Connection: close`` with a request Docker answers by hijacking the connection
+    without upgrading it (exec start, attach): its body ends when the connection does."""
+    if "upgrade" not in request.headers and _HIJACKING.search(request.url.raw_path.split(b"?")[0]):
+        request.headers["Connection"] = "close"
 
 
 class _GuardedStream(httpx.AsyncByteStream):

@@ -334,8 +334,9 @@ class SSHForwardTransport(httpx.AsyncBaseTransport):
 
 
 class SSHConnector:
-    """The native transport's connector to an ``ssh://`` engine by ``docker system
-    dial-stdio``: one ssh process per connection, ended with it.
+    """The connector to an ``ssh://`` engine by ``docker system dial-stdio``: one ssh process
+    per connection, ended with it; the native transport's connector, and through
+    :class:`~._ssh_httpx.DialStdioBackend` httpx's transport's too.
 
     ssh's failures (host key, authentication, no ``docker`` on the remote PATH...) show when
     its process ends before any byte of an answer: the read then fails with

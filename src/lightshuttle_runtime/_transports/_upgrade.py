@@ -5,7 +5,9 @@ The seam: a transport puts the connection's raw byte stream in the 101 response'
 there (receive, send, ``send_eof`` half-closes the write side). httpx's stock transport puts
 httpcore's network stream there (``read``/``write``/``aclose``, no half-close);
 :func:`upgraded_stream` adapts it, half-closing through its socket (``shutdown(SHUT_WR)``,
-under TLS as well: see :meth:`_HttpcoreStream.send_eof`).
+under TLS as well: see :meth:`_HttpcoreStream.send_eof`), or, for a network stream that is no
+socket (ssh dial-stdio's process pipes), through the coroutine function it offers as
+``get_extra_info(SEND_EOF)``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ import anyio
 import httpx
 from anyio.abc import ByteStream, SocketAttribute
 
-__all__ = ["UpgradeError", "upgraded_stream"]
+__all__ = ["SEND_EOF", "UpgradeError", "upgraded_stream"]
+
+#: The ``get_extra_info`` key under which one of our httpcore network streams that has no
+#: socket offers its half-close: an ``async () -> None`` ending the write side.
+SEND_EOF = "lightshuttle_send_eof"
 
 _RECV_SIZE = 64 * 1024
 
@@ -75,9 +81,12 @@ class _HttpcoreStream(ByteStream):
     def _socket(self) -> Any:
         """The socket under the stream: a :class:`socket.socket` (asyncio backend) or a
         ``trio.socket.SocketType`` (trio backend); both have ``shutdown``."""
-        get = getattr(self._stream, "get_extra_info", None)
-        sock = get("socket") if callable(get) else None
+        sock = self._extra("socket")
         return sock if callable(getattr(sock, "shutdown", None)) else None
+
+    def _extra(self, info: str) -> Any:
+        get = getattr(self._stream, "get_extra_info", None)
+        return get(info) if callable(get) else None
 
     async def receive(self, max_bytes: int = _RECV_SIZE) -> bytes:
         if self._closed:
@@ -101,6 +110,13 @@ class _HttpcoreStream(ByteStream):
     async def send_eof(self) -> None:
         if self._closed:
             raise anyio.ClosedResourceError
+        half_close = self._extra(SEND_EOF)
+        if callable(half_close):
+            try:
+                await half_close()
+            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                raise anyio.BrokenResourceError(str(exc)) from exc
+            return
         sock = self._socket()
         if sock is None:
             raise anyio.BrokenResourceError(
