@@ -304,16 +304,13 @@ class ContainersAPI:
         """
         ident = check_identifier(container)
 
-        async def probe_tty() -> bool:
-            return bool((await self.inspect(ident)).config.tty)
-
         async def exit_code() -> int | None:
             return (await self.wait(ident)).status_code
 
         return InteractiveSession(
             self._session,
             f"/containers/{ident}/attach",
-            tty=probe_tty if tty is None else tty,
+            tty=(lambda: self._has_tty(ident)) if tty is None else tty,
             params={
                 "stream": True,
                 "stdin": stdin,
@@ -413,6 +410,10 @@ class ContainersAPI:
             ContainerPruneResponse,
             params={"filters": normalize_filters(filters)},
         )
+
+    async def _has_tty(self, ident: str) -> bool:
+        """Whether the container has a TTY (``Config.Tty``): raw output, not frames."""
+        return bool((await self.inspect(ident)).config.tty)
 
     async def _send_with_grace(
         self, action: str, container: str, t: float | None, *, signal: str | None = None
@@ -646,7 +647,7 @@ class ContainersAPI:
         found: list[bool] = [] if tty is None else [tty]
 
         async def find_tty() -> None:
-            found.append(bool((await self.inspect(ident)).config.tty))
+            found.append(await self._has_tty(ident))
 
         def decoder_for(_response: httpx.Response) -> LogDecoder[Frame | StampedFrame]:
             return LogDecoder(tty=found[-1], timestamps=timestamps)

@@ -305,22 +305,11 @@ class ExecAPI:
             InvalidArgumentError, NotFoundError, ConflictError: as :meth:`create`.
             StreamInterruptedError: the connection broke while the command ran.
         """
-        if input is not None:
-            if not isinstance(input, bytes | bytearray | memoryview | AsyncIterable):
-                raise InvalidArgumentError(
-                    f"input must be bytes or an async iterable of bytes, not {type(input).__name__}"
-                )
-            return await self._run_with_input(
-                await self.session(
-                    container,
-                    cmd,
-                    env=env,
-                    working_dir=working_dir,
-                    user=user,
-                    tty=tty,
-                    privileged=privileged,
-                ),
-                input,
+        if input is not None and not isinstance(
+            input, bytes | bytearray | memoryview | AsyncIterable
+        ):
+            raise InvalidArgumentError(
+                f"input must be bytes or an async iterable of bytes, not {type(input).__name__}"
             )
         exec_id = await self.create(
             container,
@@ -330,7 +319,10 @@ class ExecAPI:
             user=user,
             tty=tty,
             privileged=privileged,
+            stdin=input is not None,
         )
+        if input is not None:
+            return await self._run_with_input(self.start(exec_id, tty=tty, stdin=True), input)
         out: list[bytes] = []
         err: list[bytes] = []
         async with self.start(exec_id, tty=tty) as frames:
