@@ -57,13 +57,7 @@ RELAY_LIMITS: dict[tuple[str, str], str] = {
 }
 
 #: (variant, check) -> a known fault of the transport itself (strict xfail: fix, then drop it).
-KNOWN_FAULTS: dict[tuple[str, str], str] = {
-    ("native-dial-stdio", "close-with-open-streams"): (
-        "NativeTransport.aclose() wakes the readers of in-use connections by shutting their "
-        "socket down (StreamWire.abort); a dial-stdio process stream has no socket, so a "
-        "follow stream of a closed client keeps waiting (httpx's transport closes the stream)"
-    )
-}
+KNOWN_FAULTS: dict[tuple[str, str], str] = {}
 
 #: The same for faults that show only when the timing hits them (xfail, not strict).
 SOMETIMES: dict[tuple[str, str], str] = {

@@ -295,6 +295,10 @@ class StreamWire:
 
     def abort(self) -> None:
         self.aborted = True
+        own = getattr(self.stream, "abort", None)
+        if callable(own):  # a stream with no socket to shut (ssh dial-stdio's pipes)
+            own()
+            return
         sock = self._raw_socket()
         if sock is not None:
             with contextlib.suppress(OSError):

@@ -16,6 +16,7 @@ ssh never prompts and never accepts a host key it does not know (``BatchMode=yes
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -400,6 +401,13 @@ class _ProcessStream(anyio.abc.ByteStream):
     def is_alive(self) -> bool:
         """Whether ssh still runs (an idle connection whose ssh ended is replaced)."""
         return not self._closed and self._process.returncode is None
+
+    def abort(self) -> None:
+        """Wake a task reading the connection (the client is closing): end ssh now, which
+        ends its stdout; :meth:`aclose` then reaps it."""
+        if self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
 
     async def _failure(self) -> SSHFailure | None:
         """ssh's failure when it ended (or ends within 2 s) with an error, before any answer."""
