@@ -22,7 +22,7 @@ import pytest
 from lightshuttle_runtime import DockerClient, InteractiveSession, TransportKind
 from tests.api.test_interactive import container, round_trip
 from tests.test_remote import client, kind, remote  # noqa: F401 - fixtures
-from tests.test_ssh import OPTIONS, engine_socket, ssh_host, sshd, way  # noqa: F401 - fixtures
+from tests.test_ssh import OPTIONS, route, sshd  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.anyio, pytest.mark.live]
 
@@ -35,14 +35,10 @@ def ssh_kind(request: pytest.FixtureRequest) -> TransportKind:
 
 @pytest.fixture
 async def ssh_client(
-    engine_socket: str,  # noqa: F811 - the imported fixture
-    sshd: str,  # noqa: F811
-    way: str,  # noqa: F811
+    route: str,  # noqa: F811 - the imported fixture
     ssh_kind: TransportKind,
 ) -> AsyncIterator[DockerClient]:
-    async with DockerClient(
-        ssh_host(sshd, engine_socket, way), transport_kind=ssh_kind, ssh_options=OPTIONS
-    ) as docker:
+    async with DockerClient(route, transport_kind=ssh_kind, ssh_options=OPTIONS) as docker:
         yield docker
 
 

@@ -198,21 +198,24 @@ def way(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def ssh_host(sshd: str, engine_socket: str, way: str) -> str:
-    """The ``ssh://`` address of ``engine_socket`` reached ``way``."""
-    if way == "forward":
-        return f"ssh://{sshd}{engine_socket}"
-    if engine_socket != SOCKETS["docker"]:
-        pytest.skip("dial-stdio reaches the remote docker CLI's default engine (Docker)")
-    return f"ssh://{sshd}"
+#: The ways ssh reaches an engine here: forwarding either engine's socket, or dial-stdio,
+#: which reaches the remote docker CLI's default engine (Docker) only.
+ROUTES = ("docker-forward", "podman-forward", "docker-dial-stdio")
+
+
+@pytest.fixture(params=ROUTES)
+def route(request: pytest.FixtureRequest, sshd: str) -> str:
+    """The ``ssh://`` address of one of :data:`ROUTES`."""
+    engine, _, way = str(request.param).partition("-")
+    path = SOCKETS[engine]
+    if not os.path.exists(path):
+        pytest.skip(f"no {engine} socket {path} on the ssh host")
+    return f"ssh://{sshd}{path}" if way == "forward" else f"ssh://{sshd}"
 
 
 @pytest.fixture
-async def client(
-    engine_socket: str, sshd: str, way: str, kind: TransportKind
-) -> AsyncIterator[DockerClient]:
-    host = ssh_host(sshd, engine_socket, way)
-    async with DockerClient(host, transport_kind=kind, ssh_options=OPTIONS) as docker:
+async def client(route: str, kind: TransportKind) -> AsyncIterator[DockerClient]:
+    async with DockerClient(route, transport_kind=kind, ssh_options=OPTIONS) as docker:
         yield docker
 
 
