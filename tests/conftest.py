@@ -42,6 +42,7 @@ from lightshuttle_runtime.testing.pytest_plugin import (
     finish_cassette,
     record_mode,
 )
+from tests.anyio_wakeup_race import tolerate_in_anyio_runner
 
 #: The fixtures that replay a cassette when the engine is a ``*-replay`` one.
 REPLAYING_FIXTURES = frozenset({"docker", "transport_docker"})
@@ -119,6 +120,7 @@ TRANSPORT_KINDS: tuple[TransportKind, ...] = ("native", "httpx")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    tolerate_in_anyio_runner()  # anyio's cancelled-read race: see tests/anyio_wakeup_race.py
     config.addinivalue_line(
         "markers",
         "both_transports: run live through both built-in transports (the transport_kind "
