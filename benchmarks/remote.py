@@ -5,7 +5,8 @@ Endpoints (``scripts/engines-up`` starts them; override with ``LS_DOCKER_TLS_HOS
 
 - TLS: Docker 20.10 with ``--tlsverify`` on ``tcp://127.0.0.1:2376`` (client certificates);
 - tcp: Podman 4.3 on plain ``tcp://127.0.0.1:2375``;
-- ssh: ``ssh://root@127.0.0.1:2222/var/run/docker.sock`` (Docker over a forwarded socket), and
+- ssh: ``ssh://root@127.0.0.1:2222/var/run/docker.sock`` with ``ssh_mode="forward"`` (Docker
+  over a forwarded socket), and
   ``ssh://root@127.0.0.1:2222`` (``docker system dial-stdio``, one ssh per connection).
 
 Per endpoint and contender (ours on each built-in transport that reaches the scheme,
@@ -144,8 +145,8 @@ def _endpoints() -> dict[str, tuple[str, dict[str, Callable[[], Awaitable[Opened
         "ssh, forwarding (Docker 20.10)": (
             ssh_host,
             {
-                "ours": _ours(ssh_host, "native", ssh_options=SSH_OPTIONS),
-                "ours-httpx": _ours(ssh_host, "httpx", ssh_options=SSH_OPTIONS),
+                "ours": _ours(ssh_host, "native", ssh_options=SSH_OPTIONS, ssh_mode="forward"),
+                "ours-httpx": _ours(ssh_host, "httpx", ssh_options=SSH_OPTIONS, ssh_mode="forward"),
             },
         ),
         "ssh, dial-stdio (Docker 20.10)": (

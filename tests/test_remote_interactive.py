@@ -6,8 +6,9 @@ and a TTY's size is set.
 Ending stdin is a half-close of the connection's write side. Over TLS the Docker CLI sends
 ``close_notify``; OpenSSL drops what the engine sends after that, so this client shuts the TCP
 write side under the TLS session instead, which the engine reads as the end of input too.
-Over ssh, the end of input travels as the forwarded channel's EOF, or by dial-stdio as the end
-of ssh's stdin.
+Over ssh, the end of input travels as the forwarded channel's EOF, or by dial-stdio (to the
+remote docker CLI's default engine, or to the socket the URL's path names) as the end of ssh's
+stdin.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator
 import anyio
 import pytest
 
-from lightshuttle_runtime import DockerClient, InteractiveSession, TransportKind
+from lightshuttle_runtime import DockerClient, InteractiveSession, SSHMode, TransportKind
 from tests.api.test_interactive import container, round_trip
 from tests.test_remote import client, kind, remote  # noqa: F401 - fixtures
 from tests.test_ssh import OPTIONS, route, sshd  # noqa: F401 - fixtures
@@ -35,10 +36,13 @@ def ssh_kind(request: pytest.FixtureRequest) -> TransportKind:
 
 @pytest.fixture
 async def ssh_client(
-    route: str,  # noqa: F811 - the imported fixture
+    route: tuple[str, SSHMode],  # noqa: F811 - the imported fixture
     ssh_kind: TransportKind,
 ) -> AsyncIterator[DockerClient]:
-    async with DockerClient(route, transport_kind=ssh_kind, ssh_options=OPTIONS) as docker:
+    url, mode = route
+    async with DockerClient(
+        url, transport_kind=ssh_kind, ssh_options=OPTIONS, ssh_mode=mode
+    ) as docker:
         yield docker
 
 

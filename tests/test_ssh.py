@@ -1,9 +1,11 @@
 """Engines over ``ssh://`` through the system's ``ssh``: offline (the command lines, ssh's
 messages classified, a missing ``ssh``) and live on loopback (``scripts/engines-up ssh``: an
 sshd on 127.0.0.1:2222 letting root in by the key in ``/etc/lightshuttle-ssh``), reaching
-Docker 20.10's and Podman 4.3's sockets by forwarding, and Docker by ``docker system
-dial-stdio``, each on both built-in transports, and every ssh failure provoked for real, with
-the same error on both transports. Container names are unique per run (``ls-reach-ssh-*``).
+Docker 20.10's and Podman 4.3's sockets by ``docker --host=unix://PATH system dial-stdio`` (a
+URL with a path, as the Docker CLI) and by forwarding (``ssh_mode="forward"``, and the fallback
+when the remote has no ``docker``), and Docker by ``docker system dial-stdio``, each on both
+built-in transports, and every ssh failure provoked for real, with the same error on both
+transports. Container names are unique per run (``ls-reach-ssh-*``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from lightshuttle_runtime import (
     DockerClient,
     DockerConnectionError,
     EngineSSHError,
+    InvalidArgumentError,
+    SSHMode,
     StreamInterruptedError,
     TransportKind,
 )
@@ -36,13 +40,18 @@ from lightshuttle_runtime._transports._ssh import (
     forward_command,
 )
 from lightshuttle_runtime._transports._ssh_httpx import HttpxSSHTransport
+from lightshuttle_runtime._transports._ssh_path import SSHPathTransport
 from tests.round_trip import recorded_client, round_trip
 
 pytestmark = pytest.mark.anyio
 
 SSH_DIR = Path(os.environ.get("LS_SSH_DIR", "/etc/lightshuttle-ssh"))
 SSH_TARGET = os.environ.get("LS_SSH_TARGET", "root@127.0.0.1:2222")
-SOCKETS = {"docker": "/var/run/docker.sock", "podman": "/run/podman/podman.sock"}
+SOCKETS = {
+    "docker": "/var/run/docker.sock",
+    "docker28": os.environ.get("LS_DOCKER28_SOCKET", "/run/docker28.sock"),
+    "podman": "/run/podman/podman.sock",
+}
 IN_CI = os.environ.get("CI", "").lower() == "true"
 IMAGE = "busybox:local"
 LIMIT = 60
@@ -112,6 +121,12 @@ def test_forward_command_line() -> None:
         ("bash: line 1: docker: command not found\n", 127, "no-docker"),
         ("sh: 1: docker: not found\n", 127, "no-docker"),
         ("channel 1: open failed: connect failed: open failed\n", None, "forward-failed"),
+        (
+            "failed to open the raw stream connection: dial unix /run/x.sock: connect: no such "
+            "file or directory\n",
+            1,
+            "no-socket",
+        ),
         ("", 1, "exited"),
     ],
 )
@@ -119,12 +134,17 @@ def test_ssh_messages_are_classified(stderr: str, code: int | None, reason: str)
     assert classify_ssh_failure(stderr, code) == reason
 
 
-@pytest.mark.parametrize("path", ["/run/podman/podman.sock", ""], ids=["forward", "dial-stdio"])
+@pytest.mark.parametrize(
+    ("path", "mode"),
+    [("/run/podman/podman.sock", "forward"), ("/run/podman/podman.sock", "auto"), ("", "auto")],
+    ids=["forward", "path-dial-stdio", "dial-stdio"],
+)
 async def test_no_ssh_binary_says_so(
-    monkeypatch: pytest.MonkeyPatch, path: str, kind: TransportKind
+    monkeypatch: pytest.MonkeyPatch, path: str, mode: SSHMode, kind: TransportKind
 ) -> None:
     monkeypatch.setattr(_ssh.shutil, "which", lambda name: None)
-    async with DockerClient(f"ssh://me@example.invalid{path}", transport_kind=kind) as docker:
+    host = f"ssh://me@example.invalid{path}"
+    async with DockerClient(host, transport_kind=kind, ssh_mode=mode) as docker:
         with pytest.raises(EngineSSHError) as caught:
             await docker.system.ping()
     assert caught.value.reason == "ssh-missing"
@@ -140,6 +160,35 @@ def test_dial_stdio_on_either_transport(kind: TransportKind, transport_type: typ
     connector = _connector(docker)
     assert connector.command[-2:] == ["example.invalid", "docker system dial-stdio"]
     assert not connector.processes  # nothing is started before the first request
+
+
+def test_a_path_is_dialled_through_the_remote_docker_first() -> None:
+    docker = DockerClient("ssh://me@example.invalid/run/podman/podman.sock")
+    transport = docker.transport
+    assert isinstance(transport, SSHPathTransport) and transport.way is None
+    assert _connector(docker).command[-1] == (
+        "docker --host=unix:///run/podman/podman.sock system dial-stdio"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "mode", "transport_type"),
+    [
+        ("ssh://h/run/podman/podman.sock", "forward", SSHForwardTransport),
+        ("ssh://h/run/podman/podman.sock", "dial-stdio", NativeTransport),
+        ("ssh://h", "dial-stdio", NativeTransport),
+        ("ssh://h", "auto", NativeTransport),
+    ],
+)
+def test_ssh_mode_chooses_the_way(url: str, mode: SSHMode, transport_type: type) -> None:
+    assert isinstance(DockerClient(url, ssh_mode=mode).transport, transport_type)
+
+
+def test_forwarding_needs_a_path_and_modes_are_checked() -> None:
+    with pytest.raises(InvalidArgumentError, match="path"):
+        DockerClient("ssh://h", ssh_mode="forward")
+    with pytest.raises(InvalidArgumentError, match="ssh_mode"):
+        DockerClient("ssh://h", ssh_mode="tunnel")  # type: ignore[arg-type]
 
 
 def test_a_password_in_the_url_is_refused() -> None:
@@ -198,30 +247,45 @@ def way(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-#: The ways ssh reaches an engine here: forwarding either engine's socket, or dial-stdio,
-#: which reaches the remote docker CLI's default engine (Docker) only.
-ROUTES = ("docker-forward", "podman-forward", "docker-dial-stdio")
+#: The ways ssh reaches an engine here: forwarding an engine's socket, dial-stdio to the socket
+#: the URL's path names (Docker 20.10's CLI relays to Docker 28.5 and Podman too), or plain
+#: dial-stdio, which reaches the remote docker CLI's default engine (Docker 20.10) only.
+ROUTES = (
+    "docker-forward",
+    "podman-forward",
+    "docker-path-dial-stdio",
+    "docker28-path-dial-stdio",
+    "podman-path-dial-stdio",
+    "docker-dial-stdio",
+)
 
 
 @pytest.fixture(params=ROUTES)
-def route(request: pytest.FixtureRequest, sshd: str) -> str:
-    """The ``ssh://`` address of one of :data:`ROUTES`."""
+def route(request: pytest.FixtureRequest, sshd: str) -> tuple[str, SSHMode]:
+    """The ``ssh://`` address of one of :data:`ROUTES` and the ``ssh_mode`` taking it."""
     engine, _, way = str(request.param).partition("-")
     path = SOCKETS[engine]
     if not os.path.exists(path):
         pytest.skip(f"no {engine} socket {path} on the ssh host")
-    return f"ssh://{sshd}{path}" if way == "forward" else f"ssh://{sshd}"
+    if way == "dial-stdio":
+        return f"ssh://{sshd}", "auto"
+    return f"ssh://{sshd}{path}", "forward" if way == "forward" else "dial-stdio"
 
 
 @pytest.fixture
-async def client(route: str, kind: TransportKind) -> AsyncIterator[DockerClient]:
-    async with DockerClient(route, transport_kind=kind, ssh_options=OPTIONS) as docker:
+async def client(route: tuple[str, SSHMode], kind: TransportKind) -> AsyncIterator[DockerClient]:
+    url, mode = route
+    async with DockerClient(url, transport_kind=kind, ssh_options=OPTIONS, ssh_mode=mode) as docker:
         yield docker
 
 
 def _connector(docker: DockerClient) -> SSHConnector:
-    """The dial-stdio connector of either built-in transport."""
-    connector = getattr(docker.transport, "connector", None)
+    """The dial-stdio connector of either built-in transport (the first way of a URL with a
+    path)."""
+    transport = docker.transport
+    if isinstance(transport, SSHPathTransport):
+        transport = transport.dial
+    connector = getattr(transport, "connector", None)
     assert isinstance(connector, SSHConnector)
     return connector
 
@@ -246,7 +310,7 @@ async def test_round_trip(client: DockerClient) -> None:
 
 @pytest.mark.live
 async def test_one_ssh_process_ended_with_the_client(engine_socket: str, sshd: str) -> None:
-    docker = DockerClient(f"ssh://{sshd}{engine_socket}", ssh_options=OPTIONS)
+    docker = DockerClient(f"ssh://{sshd}{engine_socket}", ssh_options=OPTIONS, ssh_mode="forward")
     transport = docker.transport
     assert isinstance(transport, SSHForwardTransport)
     async with docker:
@@ -264,7 +328,7 @@ async def test_one_ssh_process_ended_with_the_client(engine_socket: str, sshd: s
 
 @pytest.mark.live
 async def test_cancelled_first_request_leaves_no_ssh(engine_socket: str, sshd: str) -> None:
-    docker = DockerClient(f"ssh://{sshd}{engine_socket}", ssh_options=OPTIONS)
+    docker = DockerClient(f"ssh://{sshd}{engine_socket}", ssh_options=OPTIONS, ssh_mode="forward")
     transport = docker.transport
     assert isinstance(transport, SSHForwardTransport)
     async with docker:
@@ -275,8 +339,12 @@ async def test_cancelled_first_request_leaves_no_ssh(engine_socket: str, sshd: s
         assert not _alive(pid)
 
 
-async def _ssh_error(host: str, options: list[str], kind: TransportKind) -> EngineSSHError:
-    async with DockerClient(host, ssh_options=options, transport_kind=kind) as docker:
+async def _ssh_error(
+    host: str, options: list[str], kind: TransportKind, mode: SSHMode = "auto"
+) -> EngineSSHError:
+    async with DockerClient(
+        host, ssh_options=options, transport_kind=kind, ssh_mode=mode
+    ) as docker:
         with anyio.fail_after(30):
             with pytest.raises(EngineSSHError) as caught:
                 await docker.system.ping()
@@ -319,14 +387,50 @@ async def test_no_sshd_listening(kind: TransportKind) -> None:
 
 @pytest.mark.live
 async def test_a_missing_remote_socket(sshd: str, kind: TransportKind) -> None:
-    error = await _ssh_error(f"ssh://{sshd}/run/ls-reach-no-such.sock", OPTIONS, kind)
-    assert error.reason == "forward-failed"
-    assert "/run/ls-reach-no-such.sock" in str(error)
+    url = f"ssh://{sshd}/run/ls-reach-no-such.sock"
+    forwarded = await _ssh_error(url, OPTIONS, kind, "forward")
+    assert forwarded.reason == "forward-failed"
+    dialled = await _ssh_error(url, OPTIONS, kind)
+    assert dialled.reason == "no-socket"
+    for error in (forwarded, dialled):
+        assert "/run/ls-reach-no-such.sock" in str(error)
+
+
+@pytest.mark.live
+async def test_a_path_goes_through_the_remote_docker(
+    engine_socket: str, kind: TransportKind
+) -> None:
+    url = f"ssh://{SSH_TARGET}{engine_socket}"
+    async with DockerClient(url, ssh_options=OPTIONS, transport_kind=kind) as docker:
+        await docker.system.ping()
+        transport = docker.transport
+        assert isinstance(transport, SSHPathTransport) and transport.way == "dial-stdio"
+        assert _connector(docker).processes  # the dial-stdio ssh serves the connection
+
+
+@pytest.mark.live
+async def test_a_path_is_forwarded_when_the_remote_has_no_docker(
+    engine_socket: str, kind: TransportKind
+) -> None:
+    """A Podman host without ``docker``: the first request finds none (the remote command
+    is changed, as in the dial-stdio test below) and the client forwards from then on."""
+    url = f"ssh://{SSH_TARGET}{engine_socket}"
+    async with DockerClient(url, ssh_options=OPTIONS, transport_kind=kind) as docker:
+        _connector(docker).command[-1] = "ls-reach-no-docker system dial-stdio"
+        await docker.system.ping()
+        transport = docker.transport
+        assert isinstance(transport, SSHPathTransport) and transport.way == "forward"
+        forward = transport.current
+        assert isinstance(forward, SSHForwardTransport) and forward.process is not None
+        assert not _connector(docker).processes  # the failed dial-stdio ssh is gone
+        info = await docker.system.info()  # a larger answer through the forwarded socket
+        assert info.ncpu >= 1
 
 
 @pytest.mark.live
 async def test_the_client_works_again_after_ssh_ended(engine_socket: str, sshd: str) -> None:
-    async with DockerClient(f"ssh://{sshd}{engine_socket}", ssh_options=OPTIONS) as docker:
+    url = f"ssh://{sshd}{engine_socket}"
+    async with DockerClient(url, ssh_options=OPTIONS, ssh_mode="forward") as docker:
         await docker.system.ping()
         transport = docker.transport
         assert isinstance(transport, SSHForwardTransport) and transport.process is not None

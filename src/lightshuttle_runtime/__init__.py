@@ -6,7 +6,7 @@ payload into msgspec models and every stream itself, and runs on asyncio and tri
 
 from typing import TYPE_CHECKING
 
-from ._client import DockerClient, TransportKind
+from ._client import DockerClient, SSHMode, TransportKind
 from ._errors import (
     APIVersionError,
     BadRequestError,
@@ -102,6 +102,7 @@ __all__ = [
     "PoolExhaustedError",
     "RegistryAuth",
     "RegistryAuthError",
+    "SSHMode",
     "ServerError",
     "SocketNotFoundError",
     "SocketPermissionError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 import httpx
 
@@ -34,11 +34,14 @@ if TYPE_CHECKING:
     from .api._system import SystemAPI
     from .api._volumes import VolumesAPI
 
-__all__ = ["DockerClient", "TransportKind"]
+__all__ = ["DockerClient", "SSHMode", "TransportKind"]
 
 #: ``"native"``: our own HTTP/1.1 transport over anyio; ``"httpx"``: httpx's stock transport.
 TransportKind = Literal["native", "httpx"]
 TRANSPORT_KINDS: tuple[TransportKind, ...] = get_args(TransportKind)
+#: How an ``ssh://`` engine is reached (see ``DockerClient(ssh_mode=)``).
+SSHMode = Literal["auto", "dial-stdio", "forward"]
+SSH_MODES: tuple[SSHMode, ...] = get_args(SSHMode)
 
 
 def _containers(session: EngineSession) -> ContainersAPI:
@@ -137,13 +140,21 @@ class DockerClient(AsyncResource):
         ssh_options: extra arguments for ``ssh`` on ``ssh://`` addresses, placed before the
             host (``["-i", "~/.ssh/engine_key", "-o", "UserKnownHostsFile=/etc/hosts_keys"]``);
             ``~/.ssh/config`` applies as always.
+        ssh_mode: how an ``ssh://`` engine is reached. ``"auto"`` (default) as the Docker CLI:
+            ``docker system dial-stdio`` on the remote host, one ssh process per connection
+            (with a URL path: ``docker --host=unix://PATH system dial-stdio``); when the URL
+            has a path and the remote has no ``docker`` (a Podman host), the client forwards
+            to that socket instead (decided by the first request). ``"dial-stdio"``: never
+            forward. ``"forward"``: one ``ssh -L`` process forwarding a local socket to the
+            URL's path (which must be given), whatever the remote has.
 
     Raises:
         UnsupportedHostError: the address is malformed, or no built-in transport reaches its
             scheme (``npipe://``, ``fd://``).
         InvalidArgumentError: ``api_version`` is not ``MAJOR.MINOR``, a timeout is negative,
             ``max_connections`` is below 1, ``transport_kind`` is not one of ``"native"``,
-            ``"httpx"``, or both ``host`` and ``context`` are given.
+            ``"httpx"``, ``ssh_mode`` is not one of :data:`SSHMode`'s (``"forward"`` needs
+            a URL path), or both ``host`` and ``context`` are given.
         ContextNotFoundError, EngineConfigError, TLSConfigError, EngineNotFoundError: as
             :func:`find_engine` and :meth:`TLSConfig.ssl_context`.
     """
@@ -162,7 +173,12 @@ class DockerClient(AsyncResource):
         max_connections: int = 10,
         credentials: CredentialStore | None = None,
         ssh_options: Sequence[str] = (),
+        ssh_mode: SSHMode = "auto",
     ) -> None:
+        if ssh_mode not in SSH_MODES:
+            raise InvalidArgumentError(
+                f"ssh_mode={ssh_mode!r} is not one of " + ", ".join(map(repr, SSH_MODES))
+            )
         if transport_kind not in TRANSPORT_KINDS:
             raise InvalidArgumentError(
                 f"transport_kind={transport_kind!r} is not a built-in transport; use one of "
@@ -191,7 +207,7 @@ class DockerClient(AsyncResource):
                 max_connections,
                 tls if isinstance(tls, ssl.SSLContext) else None,
                 connect_timeout=connect_timeout,
-                ssh_options=ssh_options,
+                ssh=_SSHSettings(ssh_options, ssh_mode),
             )
         self._session = EngineSession(
             transport,
@@ -303,7 +319,7 @@ def _default_transport(
     ssl_context: ssl.SSLContext | None,
     *,
     connect_timeout: float | None = None,
-    ssh_options: Sequence[str] = (),
+    ssh: _SSHSettings | None = None,
 ) -> httpx.AsyncBaseTransport:
     if address.scheme == "tcp" and address.host is not None and address.port is not None:
         if ssl_context is None and address.tls is not None:
@@ -323,51 +339,98 @@ def _default_transport(
             path_prefix=address.path or "",
             max_connections=max_connections,
         )
-    if address.scheme == "ssh" and address.host is not None and not address.path:
-        from ._transports._ssh import SSHConnector, dial_stdio_command
-
-        line = dial_stdio_command(
-            address.host,
-            user=address.user,
-            port=address.port,
-            connect_timeout=connect_timeout,
-            options=ssh_options,
-        )
-        dialer = SSHConnector(line, address.url)
-        if kind == "httpx":
-            from ._transports._ssh_httpx import HttpxSSHTransport
-
-            return HttpxSSHTransport(dialer, max_connections=max_connections)
-        from ._transports._native import NativeTransport
-
-        return NativeTransport(dialer, max_connections=max_connections)
-    if address.scheme == "ssh" and address.host is not None and address.path:
-        from ._transports._ssh import SSHForwardTransport, forward_command
-
-        host, remote = address.host, address.path
-
-        def command(local: str) -> list[str]:
-            return forward_command(
-                host,
-                local,
-                remote,
-                user=address.user,
-                port=address.port,
-                connect_timeout=connect_timeout,
-                options=ssh_options,
-            )
-
-        return SSHForwardTransport(
-            lambda local: _unix_transport(local, kind, max_connections),
-            command,
-            start_timeout=(connect_timeout or 30.0) + 5.0,
-        )
+    if address.scheme == "ssh" and address.host is not None:
+        return _ssh_transport(address, kind, max_connections, connect_timeout, ssh)
     if address.socket_path is None:
         raise UnsupportedHostError(
             f"engine address {address.url} (from {address.source}): no built-in transport "
             f"reaches {address.scheme}://; use unix://, tcp:// or ssh://"
         )
     return _unix_transport(address.socket_path, kind, max_connections)
+
+
+class _SSHSettings(NamedTuple):
+    options: Sequence[str] = ()
+    mode: SSHMode = "auto"
+
+
+def _ssh_transport(
+    address: EngineAddress,
+    kind: TransportKind,
+    max_connections: int,
+    connect_timeout: float | None,
+    ssh: _SSHSettings | None,
+) -> httpx.AsyncBaseTransport:
+    ssh = ssh or _SSHSettings()
+    assert address.host is not None
+    host, path = address.host, address.path or None
+    if ssh.mode == "forward":
+        if path is None:
+            raise InvalidArgumentError(
+                f"ssh_mode='forward' needs the remote engine socket as the URL's path "
+                f"(ssh://{host}/run/podman/podman.sock), and {address.url} has none"
+            )
+        return _ssh_forward(address, path, kind, max_connections, connect_timeout, ssh.options)
+    from ._transports._ssh import SSHConnector, dial_stdio_command
+
+    line = dial_stdio_command(
+        host,
+        user=address.user,
+        port=address.port,
+        path=path,
+        connect_timeout=connect_timeout,
+        options=ssh.options,
+    )
+    dialer = SSHConnector(line, address.url)
+    dial: httpx.AsyncBaseTransport
+    if kind == "httpx":
+        from ._transports._ssh_httpx import HttpxSSHTransport
+
+        dial = HttpxSSHTransport(dialer, max_connections=max_connections)
+    else:
+        from ._transports._native import NativeTransport
+
+        dial = NativeTransport(dialer, max_connections=max_connections)
+    if path is None or ssh.mode == "dial-stdio":
+        return dial
+    from ._transports._ssh_path import SSHPathTransport
+
+    remote = path
+    return SSHPathTransport(
+        dial,
+        lambda: _ssh_forward(address, remote, kind, max_connections, connect_timeout, ssh.options),
+    )
+
+
+def _ssh_forward(
+    address: EngineAddress,
+    remote: str,
+    kind: TransportKind,
+    max_connections: int,
+    connect_timeout: float | None,
+    options: Sequence[str],
+) -> httpx.AsyncBaseTransport:
+    from ._transports._ssh import SSHForwardTransport, forward_command
+
+    assert address.host is not None
+    host = address.host
+
+    def command(local: str) -> list[str]:
+        return forward_command(
+            host,
+            local,
+            remote,
+            user=address.user,
+            port=address.port,
+            connect_timeout=connect_timeout,
+            options=options,
+        )
+
+    return SSHForwardTransport(
+        lambda local: _unix_transport(local, kind, max_connections),
+        command,
+        start_timeout=(connect_timeout or 30.0) + 5.0,
+    )
 
 
 def _unix_transport(

@@ -188,6 +188,7 @@ class EngineSSHError(DockerConnectionError):
         reason: ``"host-key-unknown"`` (not in known_hosts: ssh never accepts one unseen),
             ``"host-key-changed"``, ``"auth-refused"`` (no key the server accepts; ssh never
             prompts), ``"no-docker"`` (no ``docker`` on the remote PATH for dial-stdio),
+            ``"no-socket"`` (the remote ``docker`` could not connect to the engine socket),
             ``"ssh-missing"`` (no ``ssh`` binary here), ``"refused"``, ``"unreachable"``,
             ``"timeout"``, ``"forward-failed"`` (the remote socket could not be forwarded) or
             ``"exited"`` (ssh ended for another reason).
@@ -471,3 +472,21 @@ def _auth_error_kind(base: type[DockerError]) -> type[RegistryAuthError]:
         kind.__qualname__ = f"RegistryAuthError[{base.__name__}]"
         _AUTH_ERROR_KINDS[base] = kind
     return kind
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, its causes, and the members of exception groups among them (trio reports a
+    failed connect as an ``OSError`` caused by a group of each attempt's error)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        following = current.__cause__ or current.__context__
+        if following is not None:
+            todo.append(following)
+    return seen

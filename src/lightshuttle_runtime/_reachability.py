@@ -18,6 +18,7 @@ from ._errors import (
     EngineSSHError,
     EngineTLSError,
     EngineUnreachableError,
+    exception_chain,
 )
 from ._transports._ssh import SSHFailure
 
@@ -41,30 +42,12 @@ _CLIENT_CERT_ALERTS = (
 _NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc``, its causes, and the members of exception groups among them (trio reports a
-    failed connect as an ``OSError`` caused by a group of each attempt's error)."""
-    seen: list[BaseException] = []
-    todo: list[BaseException] = [exc]
-    while todo:
-        current = todo.pop(0)
-        if any(current is known for known in seen):
-            continue
-        seen.append(current)
-        if isinstance(current, BaseExceptionGroup):
-            todo.extend(current.exceptions)
-        following = current.__cause__ or current.__context__
-        if following is not None:
-            todo.append(following)
-    return seen
-
-
 def tls_failed(exc: BaseException, address: EngineAddress) -> bool:
     """Whether a TLS failure is behind ``exc``, raised before any answer: a TLS error, or,
     with TLS, the connection reset. With TLS 1.3 the server's refusal of a client certificate
     comes after the handshake, with the first read; when the request was already sent, the
     server's close often resets the connection before its alert is read."""
-    for cause in _chain(exc):
+    for cause in exception_chain(exc):
         if isinstance(cause, ssl.SSLError):
             return True
         if _reset_by_peer(cause) and address.tls is not None:
@@ -76,7 +59,7 @@ def refused_after_connect(exc: BaseException, address: EngineAddress) -> bool:
     """Whether ``exc`` (a read or write failure before any answer) is the engine's or ssh's
     refusal: :func:`tls_failed` for ``tcp://``, ssh's failure for ``ssh://``."""
     if address.scheme == "ssh":
-        return any(isinstance(cause, SSHFailure) for cause in _chain(exc))
+        return any(isinstance(cause, SSHFailure) for cause in exception_chain(exc))
     return tls_failed(exc, address)
 
 
@@ -104,7 +87,7 @@ def explain(
 ) -> DockerConnectionError:
     """The typed error for a failure to connect to ``address`` (``tcp://`` or ``ssh://``)."""
     where = address.url
-    for cause in _chain(exc):
+    for cause in exception_chain(exc):
         if isinstance(cause, SSHFailure):
             return ssh_error(cause, address, method, path)
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -272,6 +255,11 @@ def _ssh_advice(reason: str, address: EngineAddress) -> str:
         "unreachable": f"{target} cannot be reached (the name does not resolve, or no route)",
         "timeout": f"ssh to {target} timed out",
         "forward-failed": f"ssh could not forward to the engine socket {address.path} on {target}",
+        "no-socket": (
+            f"the docker CLI on {target} could not connect to the engine socket "
+            f"{address.path or '(its default)'}: check the URL's path and that the engine "
+            "runs there"
+        ),
     }.get(reason, f"ssh to {target} ended")
 
 

@@ -144,9 +144,11 @@ def forward_command(
 def classify_ssh_failure(stderr: str, returncode: int | None) -> str:
     """The reason for ssh's failure, from what it printed and its exit status (OpenSSH's
     wording): ``"host-key-unknown"``, ``"host-key-changed"``, ``"auth-refused"``,
-    ``"refused"``, ``"unreachable"``, ``"timeout"``, ``"no-docker"``, ``"forward-failed"``
-    or ``"exited"``."""
+    ``"refused"``, ``"unreachable"``, ``"timeout"``, ``"no-docker"``, ``"no-socket"``,
+    ``"forward-failed"`` or ``"exited"``."""
     text = stderr.lower()
+    if "dial unix" in text:  # the remote docker CLI's own connect to the engine socket failed
+        return "no-socket"
     if "remote host identification has changed" in text:
         return "host-key-changed"
     if "host key verification failed" in text or "host key is known" in text:
