@@ -245,8 +245,13 @@ def _ssh_advice(reason: str, address: EngineAddress) -> str:
         ),
         "no-docker": (
             f"there is no `docker` on the PATH of {target}, which `docker system dial-stdio` "
-            "needs: install the docker CLI there, or give the remote engine socket as the URL's "
-            "path (ssh://host/run/podman/podman.sock) to forward to it"
+            "needs: install the docker CLI there, or "
+            + (
+                "let the client forward to the socket (ssh_mode='auto' or 'forward')"
+                if address.path
+                else "give the remote engine socket as the URL's path "
+                "(ssh://host/run/podman/podman.sock) to forward to it"
+            )
         ),
         "ssh-missing": (
             "there is no `ssh` on this machine's PATH: install OpenSSH's client (openssh-client)"
@@ -257,8 +262,8 @@ def _ssh_advice(reason: str, address: EngineAddress) -> str:
         "forward-failed": f"ssh could not forward to the engine socket {address.path} on {target}",
         "no-socket": (
             f"the docker CLI on {target} could not connect to the engine socket "
-            f"{address.path or '(its default)'}: check the URL's path and that the engine "
-            "runs there"
+            f"{address.path or '(its default)'}: it is missing, nothing listens on it, or the "
+            "ssh user may not open it; check the URL's path and the socket on that host"
         ),
     }.get(reason, f"ssh to {target} ended")
 

@@ -28,10 +28,11 @@ class SSHPathTransport(httpx.AsyncBaseTransport):
     """dial-stdio to the socket ``PATH`` (``dial``), or forwarding (``forward()``) once the
     remote turned out to have no ``docker``.
 
-    The first request decides (others wait for it): a success keeps dial-stdio; ssh's
-    ``no-docker`` failure closes ``dial``, makes the forwarding transport and re-sends the
-    request (when its body is in memory; a streamed body cannot be sent twice and the failure
-    is raised). Any other failure leaves the choice to the next request.
+    The first request decides (others wait for the decision, not for its answer): a success
+    keeps dial-stdio; ssh's ``no-docker`` failure closes ``dial``, makes the forwarding
+    transport and sends the request again through it. A request whose body cannot be sent
+    twice (streamed) is preceded by a ``GET /_ping`` that decides. Any other failure is
+    raised and leaves the choice to the next request.
 
     Args:
         dial: the dial-stdio transport (``docker --host=unix://PATH system dial-stdio``).
@@ -47,6 +48,7 @@ class SSHPathTransport(httpx.AsyncBaseTransport):
         #: ``None`` until a request has decided.
         self.way: SSHWay | None = None
         self._deciding = anyio.Lock()
+        self._closed = False
 
     @property
     def current(self) -> httpx.AsyncBaseTransport:
@@ -57,29 +59,61 @@ class SSHPathTransport(httpx.AsyncBaseTransport):
         return f"<SSHPathTransport way={self.way or 'undecided'} {self._current!r}>"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.way is not None:
-            return await self._current.handle_async_request(request)
+        if self.way is None:
+            if isinstance(request.stream, httpx.ByteStream):
+                answered = await self._decide(request)
+                if answered is not None:
+                    return answered
+            else:
+                probe = await self._decide(_ping(request))
+                if probe is not None:
+                    await _discard(probe)
+        return await self._current.handle_async_request(request)
+
+    async def _decide(self, request: httpx.Request) -> httpx.Response | None:
+        """``request``'s answer through dial-stdio if it decides so; ``None`` when the way is
+        (now) decided otherwise, and the request is still to be sent through ``current``."""
         async with self._deciding:
             if self.way is not None:
-                return await self._current.handle_async_request(request)
+                return None
             try:
-                response = await self.dial.handle_async_request(request)
+                return self._keep_dial(await self.dial.handle_async_request(request))
             except Exception as exc:
-                if not (_no_docker(exc) and isinstance(request.stream, httpx.ByteStream)):
+                if not _no_docker(exc):
                     raise
+            # Outside the except block: the re-sent request's own errors must not carry the
+            # dial-stdio failure as their context (it would be taken for their cause).
+            if self._closed:
+                raise httpx.ConnectError("the client is closed", request=request)
+            self._current, self.way = self._make_forward(), "forward"
+            with anyio.CancelScope(shield=True):
                 await self.dial.aclose()
-                self._current = self._make_forward()
-                self.way = "forward"
-                return await self._current.handle_async_request(request)
-            self.way = "dial-stdio"
-            return response
+            return None
+
+    def _keep_dial(self, response: httpx.Response) -> httpx.Response:
+        self.way = "dial-stdio"
+        return response
 
     async def aclose(self) -> None:
-        try:
-            await self._current.aclose()
-        finally:
-            if self._current is not self.dial:
-                await self.dial.aclose()
+        self._closed = True
+        await self._current.aclose()
+
+
+def _ping(request: httpx.Request) -> httpx.Request:
+    """An unversioned ``GET /_ping`` to the same engine as ``request``."""
+    return httpx.Request(
+        "GET",
+        request.url.copy_with(raw_path=b"/_ping"),
+        headers={"Host": request.headers.get("Host", request.url.netloc.decode("ascii"))},
+        extensions={key: value for key, value in request.extensions.items() if key == "timeout"},
+    )
+
+
+async def _discard(response: httpx.Response) -> None:
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
 
 
 def _no_docker(exc: BaseException) -> bool:
