@@ -240,13 +240,6 @@ def kind(request: pytest.FixtureRequest) -> TransportKind:
     return value
 
 
-@pytest.fixture(params=["forward", "dial-stdio"])
-def way(request: pytest.FixtureRequest) -> str:
-    """How ssh reaches the engine: forwarding its socket, or ``docker system dial-stdio``
-    (Docker's default socket only)."""
-    return str(request.param)
-
-
 #: The ways ssh reaches an engine here: forwarding an engine's socket, dial-stdio to the socket
 #: the URL's path names (Docker 20.10's CLI relays to Docker 28.5 and Podman too), or plain
 #: dial-stdio, which reaches the remote docker CLI's default engine (Docker 20.10) only.

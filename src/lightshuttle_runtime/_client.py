@@ -312,6 +312,11 @@ def _check_pinned(version: str, source: str) -> None:
         )
 
 
+class _SSHSettings(NamedTuple):
+    options: Sequence[str] = ()
+    mode: SSHMode = "auto"
+
+
 def _default_transport(
     address: EngineAddress,
     kind: TransportKind,
@@ -319,7 +324,7 @@ def _default_transport(
     ssl_context: ssl.SSLContext | None,
     *,
     connect_timeout: float | None = None,
-    ssh: _SSHSettings | None = None,
+    ssh: _SSHSettings,
 ) -> httpx.AsyncBaseTransport:
     if address.scheme == "tcp" and address.host is not None and address.port is not None:
         if ssl_context is None and address.tls is not None:
@@ -349,26 +354,21 @@ def _default_transport(
     return _unix_transport(address.socket_path, kind, max_connections)
 
 
-class _SSHSettings(NamedTuple):
-    options: Sequence[str] = ()
-    mode: SSHMode = "auto"
-
-
 def _ssh_transport(
     address: EngineAddress,
     kind: TransportKind,
     max_connections: int,
     connect_timeout: float | None,
-    ssh: _SSHSettings | None,
+    ssh: _SSHSettings,
 ) -> httpx.AsyncBaseTransport:
-    ssh = ssh or _SSHSettings()
     assert address.host is not None
     host, path = address.host, address.path or None
     if ssh.mode == "forward":
         if path is None:
             raise InvalidArgumentError(
                 f"ssh_mode='forward' needs the remote engine socket as the URL's path "
-                f"(ssh://{host}/run/podman/podman.sock), and {address.url} has none"
+                f"({address.url.rstrip('/')}/run/podman/podman.sock, say), and {address.url} "
+                "has none"
             )
         return _ssh_forward(address, path, kind, max_connections, connect_timeout, ssh.options)
     from ._transports._ssh import SSHConnector, dial_stdio_command

@@ -77,10 +77,13 @@ class SSHPathTransport(httpx.AsyncBaseTransport):
             if self.way is not None:
                 return None
             try:
-                return self._keep_dial(await self.dial.handle_async_request(request))
+                response = await self.dial.handle_async_request(request)
             except Exception as exc:
                 if not _no_docker(exc):
                     raise
+            else:
+                self.way = "dial-stdio"
+                return response
             # Outside the except block: the re-sent request's own errors must not carry the
             # dial-stdio failure as their context (it would be taken for their cause).
             if self._closed:
@@ -89,10 +92,6 @@ class SSHPathTransport(httpx.AsyncBaseTransport):
             with anyio.CancelScope(shield=True):
                 await self.dial.aclose()
             return None
-
-    def _keep_dial(self, response: httpx.Response) -> httpx.Response:
-        self.way = "dial-stdio"
-        return response
 
     async def aclose(self) -> None:
         self._closed = True
@@ -105,7 +104,9 @@ def _ping(request: httpx.Request) -> httpx.Request:
         "GET",
         request.url.copy_with(raw_path=b"/_ping"),
         headers={"Host": request.headers.get("Host", request.url.netloc.decode("ascii"))},
-        extensions={key: value for key, value in request.extensions.items() if key == "timeout"},
+        extensions={"timeout": request.extensions["timeout"]}
+        if "timeout" in request.extensions
+        else {},
     )
 
 
