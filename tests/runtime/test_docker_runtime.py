@@ -47,6 +47,7 @@ from lightshuttle_runtime.runtime import (
     StartError,
     StopError,
     Stopped,
+    _health,
 )
 
 pytestmark = pytest.mark.anyio
@@ -146,6 +147,7 @@ def inspect_answer(
     exit_code: int = 0,
     tty: bool = False,
     output: str | None = None,
+    probe_end: datetime | None = None,
 ) -> httpx.Response:
     state: dict[str, Any] = {
         "Status": status,
@@ -155,6 +157,8 @@ def inspect_answer(
     config: dict[str, Any] = {"Image": "busybox:local", "Tty": tty}
     if health is not None:
         log = [{"ExitCode": 1, "Output": output}] if output is not None else []
+        if probe_end is not None:
+            log.append({"ExitCode": 0 if health == "healthy" else 1, "End": probe_end.isoformat()})
         state["Health"] = {"Status": health, "FailingStreak": 0, "Log": log}
         config["Healthcheck"] = {"Test": ["CMD-SHELL", "true"], "Interval": 200_000_000}
     return httpx.Response(
@@ -506,6 +510,68 @@ def events_every(seconds: float) -> Callable[[httpx.Request], httpx.Response]:
         return httpx.Response(200, stream=Body(body()))
 
     return reply
+
+
+def events_then_quiet(*actions: tuple[str, datetime]) -> Callable[[httpx.Request], httpx.Response]:
+    """A ``GET /events`` body with these (action, time) events, then open and silent."""
+
+    async def body() -> AsyncGenerator[bytes, None]:
+        for action, when in actions:
+            nanoseconds = round(when.timestamp() * 1e9)
+            yield (
+                msgspec.json.encode(
+                    {
+                        "Type": "container",
+                        "Action": action,
+                        "Actor": {"ID": CID},
+                        "timeNano": nanoseconds,
+                    }
+                )
+                + b"\n"
+            )
+        await anyio.sleep_forever()
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Body(body()))
+
+    return reply
+
+
+@pytest.mark.usefixtures("no_safety_poll")
+async def test_wait_healthy_rereads_until_a_probe_podman_announced_is_stored(
+    engine: FakeEngine,
+) -> None:
+    # Podman 4.3 sends exec_died as a probe's command ends and stores the result a moment
+    # later; the re-inspect it prompts may come first, and no event follows the store.
+    ended = datetime.now(UTC)
+    engine.on("GET", "/events", events_then_quiet(("exec_died", ended)))
+    engine.on(
+        "GET",
+        f"/containers/{CID}/json",
+        inspect_answer(health="starting"),
+        inspect_answer(health="starting", probe_end=ended - timedelta(seconds=1)),
+        inspect_answer(health="starting", probe_end=ended - timedelta(seconds=1)),
+        inspect_answer(health="healthy", probe_end=ended + timedelta(milliseconds=3)),
+    )
+    async with runtime_on(engine) as runtime:
+        with anyio.fail_after(10):
+            await runtime.wait_healthy(ContainerId(CID), timedelta(seconds=10))
+    assert len(engine.sent("GET", f"/containers/{CID}/json")) == 4
+
+
+@pytest.mark.usefixtures("no_safety_poll")
+async def test_wait_healthy_stops_rereading_after_an_exec_that_was_no_probe(
+    engine: FakeEngine,
+) -> None:
+    # A user's exec also ends in exec_died; no probe result follows it.
+    ended = datetime.now(UTC)
+    engine.on("GET", "/events", events_then_quiet(("exec_died", ended)))
+    engine.on("GET", f"/containers/{CID}/json", inspect_answer(health="starting"))
+    async with runtime_on(engine) as runtime:
+        with pytest.raises(OperationTimedOut), anyio.fail_after(10):
+            await runtime.wait_healthy(ContainerId(CID), timedelta(seconds=sum(_health.SETTLE) + 1))
+    # the first look, the one exec_died prompted, one per pause, and the timeout's own
+    assert len(engine.sent("GET", f"/containers/{CID}/json")) == 2 + len(_health.SETTLE) + 1
 
 
 async def test_wait_healthy_waits_through_starting(engine: FakeEngine) -> None:

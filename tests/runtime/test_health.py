@@ -37,12 +37,6 @@ def _spec(command: str, check: str, start_period: float = 0) -> ContainerSpec:
     )
 
 
-@pytest.fixture
-def no_safety_poll(monkeypatch: pytest.MonkeyPatch) -> None:
-    # With the poll out of the way, only events can end the wait before the timeout.
-    monkeypatch.setattr(_health, "SAFETY_POLL", 3600.0)
-
-
 @pytest.mark.usefixtures("no_safety_poll")
 async def test_healthy_is_noticed_through_events(docker: DockerClient) -> None:
     runtime = DockerRuntime(docker)

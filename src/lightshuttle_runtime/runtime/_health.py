@@ -3,12 +3,18 @@
 The wait subscribes to the container's events first, then inspects once (so a change
 between the two is not missed), then re-inspects on every relevant event. A slow
 poll runs beside it in case the event stream fails or an engine does not send an event.
+
+Podman (4.3) announces a probe twice, ``health_status`` as it starts and ``exec_died`` as its
+command ends, and stores the result a moment after the second: a re-inspect that does not show
+the announced probe yet is repeated a few times, briefly, instead of waiting for the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
@@ -33,8 +39,22 @@ __all__ = ["await_healthy", "is_ready"]
 SAFETY_POLL = 1.0
 #: Docker sends ``health_status: healthy``; Podman sends ``health_status`` on every check.
 _RELEVANT = ("health_status", "die", "destroy", "start", "restart", "oom", "kill")
+#: Podman's end of an exec, a probe's among them (Docker's ``exec_die`` is not needed: Docker
+#: sends ``health_status: healthy`` once the result is stored).
+_PROBE_ENDED = "exec_died"
+#: Seconds between re-reads while an announced probe's result is not stored yet.
+SETTLE = (0.05, 0.1, 0.2, 0.4)
+#: How much earlier than its ``exec_died`` a probe's stored end may be (both the engine's clock).
+_CLOCK_SLACK = timedelta(milliseconds=50)
 
 Inspect = Callable[[str], Awaitable[ContainerInspect]]
+
+
+@dataclass
+class _Announced:
+    """When the latest exec the engine announced ended (engine clock), until it is seen stored."""
+
+    probe_end: datetime | None = None
 
 
 def is_ready(info: ContainerInspect) -> bool:
@@ -76,13 +96,14 @@ async def await_healthy(client: DockerClient, container_id: str, inspect: Inspec
         if is_ready(await inspect(container_id)):
             return
         failure: ContainerRuntimeError | None = None
+        announced = _Announced()
         send, receive = anyio.create_memory_object_stream[None](1)
         async with anyio.create_task_group() as tasks, send, receive:
-            tasks.start_soon(_forward_events, events, send.clone())
+            tasks.start_soon(_forward_events, events, send.clone(), announced)
             tasks.start_soon(_tick, send.clone())
             async for _ in receive:
                 try:
-                    ready = is_ready(await inspect(container_id))
+                    ready = await _is_ready_settled(container_id, inspect, announced)
                 except ContainerRuntimeError as exc:
                     failure, ready = exc, True
                 if ready:
@@ -90,6 +111,32 @@ async def await_healthy(client: DockerClient, container_id: str, inspect: Inspec
                     break
         if failure is not None:
             raise failure
+
+
+async def _is_ready_settled(container_id: str, inspect: Inspect, announced: _Announced) -> bool:
+    """:func:`is_ready` on a fresh inspect, re-read (``SETTLE``) while it lacks the last probe
+    the engine announced; an exec that was no probe is forgotten after the last re-read."""
+    expected = announced.probe_end
+    info = await inspect(container_id)
+    for pause in SETTLE:
+        if is_ready(info):
+            return True
+        if _stored(info, expected):
+            break
+        await anyio.sleep(pause)
+        info = await inspect(container_id)
+    else:
+        if announced.probe_end == expected:
+            announced.probe_end = None
+    return is_ready(info)
+
+
+def _stored(info: ContainerInspect, probe_end: datetime | None) -> bool:
+    health = info.state.health if info.state is not None else None
+    if probe_end is None or health is None:
+        return True
+    ends = [probe.end for probe in health.log or () if probe.end is not None]
+    return bool(ends) and max(ends) >= probe_end - _CLOCK_SLACK
 
 
 async def _subscribe(events: EngineStream[EventMessage]) -> None:
@@ -100,12 +147,15 @@ async def _subscribe(events: EngineStream[EventMessage]) -> None:
 
 
 async def _forward_events(
-    events: EngineStream[EventMessage], wake: MemoryObjectSendStream[None]
+    events: EngineStream[EventMessage], wake: MemoryObjectSendStream[None], announced: _Announced
 ) -> None:
     async with wake:
         try:
             async for event in events:
-                if event.action.startswith(_RELEVANT):
+                if event.action == _PROBE_ENDED:
+                    announced.probe_end = event.time
+                    _nudge(wake)
+                elif event.action.startswith(_RELEVANT):
                     _nudge(wake)
         except DockerError:
             return  # the event stream failed; the safety poll carries on alone
