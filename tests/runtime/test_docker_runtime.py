@@ -494,6 +494,17 @@ async def test_a_failed_inspect_is_an_inspect_error(
 # -- wait_healthy ----------------------------------------------------------------------------
 
 
+def streamed(
+    body: Callable[[], AsyncGenerator[bytes, None]],
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A reply that streams a fresh ``body()`` to each request."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Body(body()))
+
+    return reply
+
+
 def events_every(seconds: float) -> Callable[[httpx.Request], httpx.Response]:
     """An endless ``GET /events`` body with a health event every ``seconds``."""
 
@@ -506,10 +517,7 @@ def events_every(seconds: float) -> Callable[[httpx.Request], httpx.Response]:
                 + b'"}}\n'
             )
 
-    def reply(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Body(body()))
-
-    return reply
+    return streamed(body)
 
 
 def events_then_quiet(*actions: tuple[str, datetime]) -> Callable[[httpx.Request], httpx.Response]:
@@ -531,20 +539,23 @@ def events_then_quiet(*actions: tuple[str, datetime]) -> Callable[[httpx.Request
             )
         await anyio.sleep_forever()
 
-    def reply(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Body(body()))
-
-    return reply
+    return streamed(body)
 
 
-@pytest.mark.usefixtures("no_safety_poll")
+@pytest.fixture
+def exec_died(engine: FakeEngine, no_safety_poll: None) -> datetime:
+    """An events stream with one ``exec_died`` (as Podman 4.3 sends), then silent; its time."""
+    ended = datetime.now(UTC)
+    engine.on("GET", "/events", events_then_quiet(("exec_died", ended)))
+    return ended
+
+
 async def test_wait_healthy_rereads_until_a_probe_podman_announced_is_stored(
-    engine: FakeEngine,
+    engine: FakeEngine, exec_died: datetime
 ) -> None:
     # Podman 4.3 sends exec_died as a probe's command ends and stores the result a moment
     # later; the re-inspect it prompts may come first, and no event follows the store.
-    ended = datetime.now(UTC)
-    engine.on("GET", "/events", events_then_quiet(("exec_died", ended)))
+    ended = exec_died
     engine.on(
         "GET",
         f"/containers/{CID}/json",
@@ -559,13 +570,11 @@ async def test_wait_healthy_rereads_until_a_probe_podman_announced_is_stored(
     assert len(engine.sent("GET", f"/containers/{CID}/json")) == 4
 
 
-@pytest.mark.usefixtures("no_safety_poll")
+@pytest.mark.usefixtures("exec_died")
 async def test_wait_healthy_stops_rereading_after_an_exec_that_was_no_probe(
     engine: FakeEngine,
 ) -> None:
     # A user's exec also ends in exec_died; no probe result follows it.
-    ended = datetime.now(UTC)
-    engine.on("GET", "/events", events_then_quiet(("exec_died", ended)))
     engine.on("GET", f"/containers/{CID}/json", inspect_answer(health="starting"))
     async with runtime_on(engine) as runtime:
         with pytest.raises(OperationTimedOut), anyio.fail_after(10):

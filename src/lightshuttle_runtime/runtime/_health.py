@@ -37,11 +37,11 @@ __all__ = ["await_healthy", "is_ready"]
 
 #: Seconds between safety polls; events normally answer long before.
 SAFETY_POLL = 1.0
-#: Docker sends ``health_status: healthy``; Podman sends ``health_status`` on every check.
-_RELEVANT = ("health_status", "die", "destroy", "start", "restart", "oom", "kill")
 #: Podman's end of an exec, a probe's among them (Docker's ``exec_die`` is not needed: Docker
 #: sends ``health_status: healthy`` once the result is stored).
 _PROBE_ENDED = "exec_died"
+#: Docker sends ``health_status: healthy``; Podman sends ``health_status`` on every check.
+_RELEVANT = ("health_status", _PROBE_ENDED, "die", "destroy", "start", "restart", "oom", "kill")
 #: Seconds between re-reads while an announced probe's result is not stored yet.
 SETTLE = (0.05, 0.1, 0.2, 0.4)
 #: How much earlier than its ``exec_died`` a probe's stored end may be (both the engine's clock).
@@ -52,7 +52,8 @@ Inspect = Callable[[str], Awaitable[ContainerInspect]]
 
 @dataclass
 class _Announced:
-    """When the latest exec the engine announced ended (engine clock), until it is seen stored."""
+    """When the latest exec the engine announced ended (engine clock); cleared when the
+    re-reads give up on it, so an exec that was no probe costs them once."""
 
     probe_end: datetime | None = None
 
@@ -126,17 +127,17 @@ async def _is_ready_settled(container_id: str, inspect: Inspect, announced: _Ann
         await anyio.sleep(pause)
         info = await inspect(container_id)
     else:
-        if announced.probe_end == expected:
+        if announced.probe_end == expected:  # not a later exec announced meanwhile
             announced.probe_end = None
     return is_ready(info)
 
 
 def _stored(info: ContainerInspect, probe_end: datetime | None) -> bool:
-    health = info.state.health if info.state is not None else None
+    health = info.state.health
     if probe_end is None or health is None:
         return True
-    ends = [probe.end for probe in health.log or () if probe.end is not None]
-    return bool(ends) and max(ends) >= probe_end - _CLOCK_SLACK
+    since = probe_end - _CLOCK_SLACK
+    return any(probe.end is not None and probe.end >= since for probe in health.log or ())
 
 
 async def _subscribe(events: EngineStream[EventMessage]) -> None:
@@ -154,8 +155,7 @@ async def _forward_events(
             async for event in events:
                 if event.action == _PROBE_ENDED:
                     announced.probe_end = event.time
-                    _nudge(wake)
-                elif event.action.startswith(_RELEVANT):
+                if event.action.startswith(_RELEVANT):
                     _nudge(wake)
         except DockerError:
             return  # the event stream failed; the safety poll carries on alone
