@@ -583,6 +583,19 @@ async def test_wait_healthy_stops_rereading_after_an_exec_that_was_no_probe(
     assert len(engine.sent("GET", f"/containers/{CID}/json")) == 2 + len(_health.SETTLE) + 1
 
 
+@pytest.mark.usefixtures("no_safety_poll")
+async def test_wait_healthy_ends_on_dockers_healthy_event_without_another_inspect(
+    engine: FakeEngine,
+) -> None:
+    # the engine says so once the result is stored; a busy engine may answer inspect late
+    engine.on("GET", "/events", events_then_quiet(("health_status: healthy", datetime.now(UTC))))
+    engine.on("GET", f"/containers/{CID}/json", inspect_answer(health="starting"))
+    async with runtime_on(engine) as runtime:
+        with anyio.fail_after(10):
+            await runtime.wait_healthy(ContainerId(CID), timedelta(seconds=10))
+    assert len(engine.sent("GET", f"/containers/{CID}/json")) == 1
+
+
 async def test_wait_healthy_waits_through_starting(engine: FakeEngine) -> None:
     engine.on("GET", "/events", events_every(0.01))
     engine.on(

@@ -233,8 +233,8 @@ async def test_a_broken_follow_stream_is_still_an_error(script: Engine, sock_pat
 
 
 def event_burst(_request: ReceivedRequest) -> Behaviour:
-    """Hundreds of health events at once, then the stream held open."""
-    record = b'{"Type":"container","Action":"health_status: healthy","Actor":{"ID":"%s"}}\n'
+    """Hundreds of health events at once (Podman sends one per check), then the stream held open."""
+    record = b'{"Type":"container","Action":"health_status","Actor":{"ID":"%s"}}\n'
     return stream_chunks([record % CID.encode()] * 400, final=False).then(Stall())
 
 

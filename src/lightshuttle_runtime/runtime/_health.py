@@ -1,8 +1,10 @@
 """Waiting for a container to become healthy, driven by engine events.
 
 The wait subscribes to the container's events first, then inspects once (so a change
-between the two is not missed), then re-inspects on every relevant event. A slow
-poll runs beside it in case the event stream fails or an engine does not send an event.
+between the two is not missed), then re-inspects on every relevant event. Docker's
+``health_status: healthy`` is the engine's word that the result is stored, so the wait ends on
+it without another inspect (which a busy engine may answer late). A slow poll runs beside the
+events in case the stream fails or an engine does not send an event.
 
 Podman (4.3) announces a probe twice, ``health_status`` as it starts and ``exec_died`` as its
 command ends, and stores the result a moment after the second: a re-inspect that does not show
@@ -37,6 +39,8 @@ __all__ = ["await_healthy", "is_ready"]
 
 #: Seconds between safety polls; events normally answer long before.
 SAFETY_POLL = 1.0
+#: Docker's word, once it has stored a healthy result (Podman 4.3 sends a bare ``health_status``).
+_HEALTHY = "health_status: healthy"
 #: Podman's end of an exec, a probe's among them (Docker's ``exec_die`` is not needed: Docker
 #: sends ``health_status: healthy`` once the result is stored).
 _PROBE_ENDED = "exec_died"
@@ -100,7 +104,7 @@ async def await_healthy(client: DockerClient, container_id: str, inspect: Inspec
         announced = _Announced()
         send, receive = anyio.create_memory_object_stream[None](1)
         async with anyio.create_task_group() as tasks, send, receive:
-            tasks.start_soon(_forward_events, events, send.clone(), announced)
+            tasks.start_soon(_forward_events, events, send.clone(), announced, tasks.cancel_scope)
             tasks.start_soon(_tick, send.clone())
             async for _ in receive:
                 try:
@@ -148,11 +152,17 @@ async def _subscribe(events: EngineStream[EventMessage]) -> None:
 
 
 async def _forward_events(
-    events: EngineStream[EventMessage], wake: MemoryObjectSendStream[None], announced: _Announced
+    events: EngineStream[EventMessage],
+    wake: MemoryObjectSendStream[None],
+    announced: _Announced,
+    wait: anyio.CancelScope,
 ) -> None:
     async with wake:
         try:
             async for event in events:
+                if event.action == _HEALTHY:
+                    wait.cancel()  # ends the wait, and an inspect still on its way
+                    return
                 if event.action == _PROBE_ENDED:
                     announced.probe_end = event.time
                 if event.action.startswith(_RELEVANT):
