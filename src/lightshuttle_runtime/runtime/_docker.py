@@ -249,7 +249,9 @@ class DockerRuntime:
 
         A container with a health check is waited for through ``starting``. The wait follows
         the container's events (``GET /events``) and returns as soon as the engine reports it
-        healthy; a slow safety poll of ``GET /containers/{id}/json`` runs beside it.
+        healthy: Docker's ``health_status: healthy`` event ends it at once; on Podman, whose
+        ``health_status`` carries no verdict, each check's events prompt an inspect
+        (``GET /containers/{id}/json``). A slow safety poll (1 s) of that inspect runs beside it.
 
         Raises:
             ContainerExitedError: it exited first (with its exit code and last health output).
